@@ -6,10 +6,14 @@ The public API, re-exported; nothing is defined here. See README.md and layercal
 from . import blocks as blocks
 from . import layers as layers
 from . import zoo as zoo
+from .compare import Comparison as Comparison
+from .compare import compare as compare
 from .conventions import CONVENTIONS as CONVENTIONS
 from .conventions import Convention as Convention
 from .conventions import flops as flops
 from .conventions import get_convention as get_convention
+from .peers import TOOL_CONVENTIONS as TOOL_CONVENTIONS
+from .peers import ToolConvention as ToolConvention
 from .cost import Cost as Cost
 from .errors import LayerCalcError as LayerCalcError
 from .errors import LayerSpecError as LayerSpecError
@@ -31,6 +35,7 @@ from .memory import MemoryModel as MemoryModel
 from .memory import MemoryTraffic as MemoryTraffic
 from .memory import memory as memory
 from .memory import model_size as model_size
+from .network import Functional as Functional
 from .network import Parallel as Parallel
 from .network import Residual as Residual
 from .network import Sequential as Sequential
@@ -55,7 +60,8 @@ from .symbols import symbols as symbols
 __version__ = "0.1.0"
 
 __all__ = [
-    "CONVENTIONS", "Convention", "Cost", "LAYERS", "Layer", "LayerCalcError", "LayerSpecError",
+    "CONVENTIONS", "Comparison", "Convention", "Cost", "Functional", "TOOL_CONVENTIONS",
+    "ToolConvention", "compare", "LAYERS", "Layer", "LayerCalcError", "LayerSpecError",
     "Parallel", "ParseError", "Report", "Residual", "Row", "Sequential", "ShapeError", "Tied",
     "UnknownNameError", "analyze", "assume_divisible", "break_even", "closed_form", "evaluate",
     "blocks", "flops", "get_convention", "layers", "zoo", "leading_term", "ratio", "sensitivity", "solve_budget",

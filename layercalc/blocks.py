@@ -249,16 +249,16 @@ def Bottleneck(inplanes: int, planes: int, stride: int = 1, downsample: bool | N
     width = int(planes * (base_width / 64.0)) * groups
     out = planes * expansion
     s1, s2 = (1, stride) if stride_on == "3x3" else (stride, 1)
-    body = Sequential(OrderedDict([
+    body = Sequential([  # one `relu` module called three times, as in torchvision
         ("conv1", Conv2d(inplanes, width, 1, s1, bias=False)),
         ("bn1", _make(norm, width) or Identity()),
         ("relu", ReLU(inplace=True)),
         ("conv2", Conv2d(width, width, 3, s2, 1, groups=groups, bias=False)),
         ("bn2", _make(norm, width) or Identity()),
-        ("relu2", ReLU(inplace=True)),
+        ("relu", ReLU(inplace=True)),
         ("conv3", Conv2d(width, out, 1, bias=False)),
         ("bn3", _make(norm, out) or Identity()),
-    ]))
+    ])
     short = (_downsample(inplanes, out, stride, norm)
              if _needs_downsample(downsample, stride, inplanes, out) else None)
     return Residual(body, short, activation=ReLU(inplace=True))

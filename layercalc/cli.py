@@ -2,6 +2,8 @@
 
     layercalc summary MODEL [--input 3x224x224] [--batch N] [--format table|md|csv|json|latex]
                             [--convention NAME] [--depth N] [--by-kind]
+    layercalc compare MODEL [--input 3x224x224] [--batch N] [--conventions a,b,...]
+                            [--baseline NAME] [--format table|json]
     layercalc list models|layers|conventions
 
 MODEL is a zoo name (``resnet50``) or ``path/to/file.py:function`` returning a model. Symbolic
@@ -99,6 +101,17 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="FLOPs convention (see `layercalc list conventions`; default: macs)")
     s.add_argument("--depth", type=int, default=None, help="group rows by path depth")
     s.add_argument("--by-kind", action="store_true", help="one row per layer kind")
+    c = sub.add_parser("compare", help="one model under every convention, differences "
+                       "explained by layer kind")
+    c.add_argument("model", help="zoo name or file.py:function")
+    c.add_argument("--input", default="3x224x224", help="input shape without the batch")
+    c.add_argument("--batch", default="1", help="batch size, an integer or a name")
+    c.add_argument("--conventions", default=None,
+                   help="comma-separated convention names (default: all)")
+    c.add_argument("--baseline", default="torchvision",
+                   help="explain every other convention's difference from this one "
+                   "(default: torchvision; 'none' to skip)")
+    c.add_argument("--format", default="table", choices=["table", "json"])
     ls = sub.add_parser("list", help="list registered names")
     ls.add_argument("what", choices=["models", "layers", "conventions"])
     return p
@@ -123,6 +136,24 @@ def _summary(args: argparse.Namespace) -> str:
     return report.to_latex(conv, depth=args.depth, by_kind=args.by_kind)
 
 
+def _compare(args: argparse.Namespace) -> str:
+    from .compare import compare
+
+    model, name = _load_model(args.model)
+    shape = parse_dims(args.input)
+    (batch,) = parse_dims(args.batch, "--batch")
+    names = None
+    if args.conventions:
+        names = [get_convention(n.strip()).name for n in args.conventions.split(",")]
+    baseline = None if args.baseline.lower() == "none" else get_convention(args.baseline).name
+    if names is not None and baseline is not None and baseline not in names:
+        names.insert(0, baseline)
+    result = compare(analyze(model, shape, batch=batch, name=name), names)
+    if args.format == "json":
+        return result.to_json()
+    return result.to_text(baseline=baseline)
+
+
 def _list(args: argparse.Namespace) -> str:
     if args.what == "models":
         from .zoo import MODELS
@@ -130,14 +161,16 @@ def _list(args: argparse.Namespace) -> str:
         return "\n".join(sorted(MODELS))
     if args.what == "layers":
         return "\n".join(sorted(LAYERS))
-    return "\n".join(f"{c.name:<16} {c.description}" for c in CONVENTIONS.values())
+    return "\n".join(f"{c.name:<16} {getattr(c, 'unit', '') or c.description}"
+                     for c in CONVENTIONS.values())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 user error)."""
     try:
         args = _build_parser().parse_args(argv)
-        out = _summary(args) if args.command == "summary" else _list(args)
+        handlers = {"summary": _summary, "compare": _compare, "list": _list}
+        out = handlers[args.command](args)
     except LayerCalcError as e:
         print(f"layercalc: error: {e}", file=sys.stderr)
         return 2

@@ -33,8 +33,9 @@ from typing import Any
 from .cost import OP_KINDS, Cost
 from .dims import Dim, as_count
 from .errors import lookup
+from .peers import TOOL_CONVENTIONS, ToolConvention
 
-__all__ = ["Convention", "CONVENTIONS", "get_convention", "flops"]
+__all__ = ["Convention", "CONVENTIONS", "get_convention", "flops", "ToolConvention"]
 
 
 def _all_ops(weight: int = 1) -> Mapping[str, int]:
@@ -110,7 +111,7 @@ _EXACT = Convention(
     "2*C_i*K^2*H*W*C_o with bias; fully connected (2I - 1)*O and 2I*O",
 )
 
-CONVENTIONS: Mapping[str, Convention] = MappingProxyType(
+_BASE: dict[str, Convention] = (
     {
         c.name: c
         for c in (
@@ -138,8 +139,13 @@ CONVENTIONS: Mapping[str, Convention] = MappingProxyType(
     }
 )
 
+#: Every convention by name: the four definitions above, then one per peer tool
+#: (`layercalc.peers`), each reproducing that tool's headline number exactly.
+CONVENTIONS: Mapping[str, Convention | ToolConvention] = MappingProxyType(
+    {**_BASE, **TOOL_CONVENTIONS})
 
-def get_convention(name: str | Convention) -> Convention:
+
+def get_convention(name: str | Convention | ToolConvention) -> Convention | ToolConvention:
     """The preset called `name` (a `Convention` passes through).
 
     >>> get_convention("exat")
@@ -147,7 +153,7 @@ def get_convention(name: str | Convention) -> Convention:
     ...
     layercalc.errors.UnknownNameError: unknown convention 'exat'; did you mean 'exact'?
     """
-    if isinstance(name, Convention):
+    if isinstance(name, (Convention, ToolConvention)):
         return name
     return lookup(CONVENTIONS, "convention", name)
 
@@ -163,7 +169,7 @@ def flops(x: Any, convention: str | Convention = "exact") -> Dim:
     """
     conv = get_convention(convention)
     if isinstance(x, Cost):
-        return conv.flops(x)
+        return conv.flops(x)  # a ToolConvention raises ConventionError: it needs a Report
     hook = getattr(x, "__flops__", None)
     if hook is None:
         raise TypeError(f"flops() takes a Cost or a Report, not {type(x).__name__}")

@@ -22,7 +22,7 @@ from .errors import LayerSpecError, _LayerError
 from .layers import Layer
 from .report import Report, Row
 
-__all__ = ["Sequential", "Residual", "Parallel", "Tied", "analyze", "Node"]
+__all__ = ["Sequential", "Residual", "Parallel", "Tied", "Functional", "analyze", "Node"]
 
 
 class _Container(abc.ABC):
@@ -60,12 +60,19 @@ class Sequential(_Container):
 
     ``Sequential(a, b, c)`` names children ``0, 1, 2``; ``Sequential(OrderedDict(conv=a, ...))``
     (or a plain dict, or keyword arguments) names them, giving report paths like
-    ``layer3.0.conv2``.
+    ``layer3.0.conv2``. A list of ``(name, node)`` pairs may repeat a name: that is one
+    PyTorch module called more than once (torchvision's ResNet blocks call their single
+    ``relu`` two or three times), which matters to tools that count a module once per
+    module rather than once per call (torchstat).
     """
 
     def __init__(self, *layers: Any, **named: Any) -> None:
         if len(layers) == 1 and isinstance(layers[0], Mapping):
             items = list(layers[0].items())
+        elif (len(layers) == 1 and isinstance(layers[0], list) and layers[0]
+              and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                      for p in layers[0])):
+            items = list(layers[0])
         else:
             items = [(str(i), layer) for i, layer in enumerate(layers)]
         items += list(named.items())
@@ -79,7 +86,10 @@ class Sequential(_Container):
     def __getitem__(self, key: int | str) -> Node:
         if isinstance(key, int):
             return self._items[key][1]
-        return dict(self._items)[key]
+        for name, node in self._items:
+            if name == key:
+                return node
+        raise KeyError(key)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -133,7 +143,7 @@ class Residual(_Container):
             s, ssrc = x, src
         else:
             s, ssrc = tracer.walk(self.shortcut, x, src, _join(path, self.shortcut_name))
-        out, osrc = tracer.leaf(Add(), [y, s], [ysrc, ssrc], _join(path, "add"))
+        out, osrc = tracer.leaf(Add(), [y, s], [ysrc, ssrc], _join(path, "add"), call="operator")
         if self.activation is not None:
             name = self.activation.kind.lower()
             out, osrc = tracer.walk(self.activation, out, osrc, _join(path, name))
@@ -186,7 +196,8 @@ class Parallel(_Container):
             return outs[0], srcs[0]
         layer = {"concat": Concat(), "add": Add(), "mul": Mul()}[self.merge]
         name = {"concat": "cat", "add": "add", "mul": "mul"}[self.merge]
-        return tracer.leaf(layer, outs, srcs, _join(path, name))
+        call = "functional" if self.merge == "concat" else "operator"  # torch.cat; `+`, `*`
+        return tracer.leaf(layer, outs, srcs, _join(path, name), call=call)
 
 
 class Tied(_Container):
@@ -205,6 +216,29 @@ class Tied(_Container):
         first = self.key not in tracer.tied
         tracer.tied.add(self.key)
         return tracer.leaf(self.layer, [x], [src], path, count_params=first)
+
+
+class Functional(_Container):
+    """A layer applied as a function (``F.adaptive_avg_pool2d(x, 1)``, ``torch.add(a, b)``)
+    rather than as a ``torch.nn`` module. The cost is the layer's; only the report row's
+    ``call`` changes (``"functional"``), because peer tools that hook modules do not see the
+    call, and tools that patch functions do (torchvision's MobileNetV2 pools this way).
+
+    >>> from layercalc import AdaptiveAvgPool2d
+    >>> analyze(Functional(AdaptiveAvgPool2d(1)), (8, 7, 7)).rows[0].call
+    'functional'
+    """
+
+    def __init__(self, layer: Layer) -> None:
+        if not isinstance(layer, Layer):
+            raise LayerSpecError("Functional", f"takes one layer, got {layer!r}")
+        self.layer = layer
+
+    def __repr__(self) -> str:
+        return f"Functional({self.layer!r})"
+
+    def _walk(self, tracer, x, src, path):
+        return tracer.leaf(self.layer, [x], [src], path, call="functional")
 
 
 class _Tracer:
@@ -236,7 +270,7 @@ class _Tracer:
         return node._walk(self, x, src, path)
 
     def leaf(self, layer: Layer, xs: list, srcs: list, path: str,
-             count_params: bool = True) -> tuple[tuple, str]:
+             count_params: bool = True, call: str = "module") -> tuple[tuple, str]:
         try:
             y = layer.output_shape(*xs)
             cost = layer.cost(*xs)
@@ -254,7 +288,7 @@ class _Tracer:
         if not (type(self.batch) is int and self.batch == 1):
             cost = cost.batched(self.batch)
         inp = xs[0] if len(xs) == 1 else tuple(xs)
-        self.rows.append(Row(path or layer.kind.lower(), layer, inp, y, cost))
+        self.rows.append(Row(path or layer.kind.lower(), layer, inp, y, cost, call))
         return y, path
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import sympy as sp
 
-from .conventions import Convention, get_convention
+from .conventions import Convention, ToolConvention, get_convention
 from .cost import Cost
-from .dims import Dim
+from .dims import Dim, as_count
 
 __all__ = ["Row", "Report", "human"]
 
@@ -66,13 +66,20 @@ def _plain(v: Any) -> Any:
 @dataclass(frozen=True)
 class Row:
     """One leaf layer in a traced network: its path, the layer, shapes, and its cost (already
-    scaled by the report's batch)."""
+    scaled by the report's batch).
+
+    ``call`` says how PyTorch would run it: ``"module"`` (an ``nn.Module`` call, the default),
+    ``"functional"`` (``F.*`` / ``torch.*`` function, see `layercalc.Functional`) or
+    ``"operator"`` (a Python operator such as the residual ``+``). It never changes the cost;
+    it lets tool-named conventions reproduce tools that only see some of these.
+    """
 
     path: str
     layer: Any
     input_shape: tuple
     output_shape: tuple
     cost: Cost
+    call: str = "module"
 
     @property
     def kind(self) -> str:
@@ -97,12 +104,30 @@ class Report:
         object.__setattr__(self, "total", Cost.sum(r.cost for r in self.rows))
 
     # -- numbers -------------------------------------------------------------------------------
-    def __flops__(self, convention: Convention) -> Dim:
+    def __flops__(self, convention: Convention | ToolConvention) -> Dim:
+        if isinstance(convention, ToolConvention):
+            return convention.report_flops(self)
         return convention.flops(self.total)
 
-    def flops(self, convention: str | Convention = "exact") -> Dim:
-        """Total FLOPs under `convention`."""
-        return get_convention(convention).flops(self.total)
+    def flops(self, convention: str | Convention | ToolConvention = "exact") -> Dim:
+        """Total FLOPs under `convention`: a definition (``"exact"``, ``"macs"`` ...) or a tool's
+        rules (``"fvcore"``, ``"ptflops"`` ...; see `layercalc.peers`)."""
+        return self.__flops__(get_convention(convention))
+
+    def row_flops(self, convention: str | Convention | ToolConvention = "exact") -> list[Dim]:
+        """FLOPs of each row under `convention`, in row order (they sum to `flops`)."""
+        conv = get_convention(convention)
+        if isinstance(conv, ToolConvention):
+            return conv.row_values(self)
+        return [conv.flops(r.cost) for r in self.rows]
+
+    def uncounted(self, convention: str | Convention | ToolConvention) -> dict[str, Dim]:
+        """Work that `convention` counts as zero: by op kind for a definition (``{"cmp": n}``),
+        by layer kind, in exact FLOPs, for a tool (``{"MaxPool2d": n}``)."""
+        conv = get_convention(convention)
+        if isinstance(conv, ToolConvention):
+            return conv.uncounted(self)
+        return conv.uncounted(self.total)
 
     def by_kind(self) -> dict[str, Cost]:
         """Cost per layer kind (``Conv2d``, ``ReLU`` ...), in first-seen order."""
@@ -131,7 +156,7 @@ class Report:
 
         rows = tuple(
             Row(r.path, r.layer, sub_shape(r.input_shape), sub_shape(r.output_shape),
-                r.cost.subs(*args, **kwargs).map(_int))
+                r.cost.subs(*args, **kwargs).map(_int), r.call)
             for r in self.rows
         )
         return Report(rows, sub_shape(self.input_shape), sub_shape(self.output_shape),
@@ -142,31 +167,44 @@ class Report:
         return bool(self.total.free_symbols)
 
     # -- table model ---------------------------------------------------------------------------
-    def _table(self, convention: str | Convention, depth: int | None, by_kind: bool = False):
+    def _table(self, convention: Any, depth: int | None, by_kind: bool = False):
+        """(convention, total params, total FLOPs, groups); a group is (label, kind, output
+        shape, summed cost, summed FLOPs)."""
         conv = get_convention(convention)
-        total_params, total_flops = self.total.params, conv.flops(self.total)
-        groups: list[tuple[str, str, str, Cost]] = []
+        values = self.row_flops(conv)
+        total_params, total_flops = self.total.params, self.__flops__(conv)
+        groups: list[list] = []
         if by_kind:
-            counts: dict[str, int] = {}
-            for r in self.rows:
-                counts[r.kind] = counts.get(r.kind, 0) + 1
-            for kind, cost in self.by_kind().items():
-                groups.append((f"{counts[kind]} x", kind, "", cost))
+            index: dict[str, int] = {}
+            for r, f in zip(self.rows, values):
+                if r.kind not in index:
+                    index[r.kind] = len(groups)
+                    groups.append([0, r.kind, "", [], []])
+                g = groups[index[r.kind]]
+                g[0] += 1
+                g[3].append(r.cost)
+                g[4].append(f)
+            for g in groups:
+                g[0] = f"{g[0]} x"
         elif depth is None:
-            for r in self.rows:
-                groups.append((r.path, r.kind, _shape_str(r.output_shape), r.cost))
+            for r, f in zip(self.rows, values):
+                groups.append([r.path, r.kind, _shape_str(r.output_shape), [r.cost], [f]])
         else:
             seen: dict[str, int] = {}
-            for r in self.rows:
+            for r, f in zip(self.rows, values):
                 key = ".".join(r.path.split(".")[:depth])
                 if key in seen:
-                    p, k, s, c = groups[seen[key]]
-                    groups[seen[key]] = (p, "" if k != r.kind else k, _shape_str(r.output_shape),
-                                         c + r.cost)
+                    g = groups[seen[key]]
+                    g[1] = "" if g[1] != r.kind else g[1]
+                    g[2] = _shape_str(r.output_shape)
+                    g[3].append(r.cost)
+                    g[4].append(f)
                 else:
                     seen[key] = len(groups)
-                    groups.append((key, r.kind, _shape_str(r.output_shape), r.cost))
-        return conv, total_params, total_flops, groups
+                    groups.append([key, r.kind, _shape_str(r.output_shape), [r.cost], [f]])
+        out = [(p, k, s, Cost.sum(cs) if len(cs) > 1 else cs[0], as_count(sum(fs)))
+               for p, k, s, cs, fs in groups]
+        return conv, total_params, total_flops, out
 
     # -- renderings ----------------------------------------------------------------------------
     def to_text(self, convention: str | Convention = "macs", depth: int | None = None,
@@ -180,8 +218,7 @@ class Report:
             head[4:4] = ["% Params"]
             head.append("% FLOPs")
         body = []
-        for path, kind, shape, c in groups:
-            f = conv.flops(c)
+        for path, kind, shape, c, f in groups:
             row = [path, kind, shape, human(c.params), human(c.macs), human(f)]
             if not symbolic:
                 row[4:4] = [_pct(c.params, tp)]
@@ -205,14 +242,20 @@ class Report:
         out += self._footer(conv, tp)
         return "\n".join(out)
 
-    def _footer(self, conv: Convention, tp: Dim) -> list[str]:
+    def _footer(self, conv: Any, tp: Dim) -> list[str]:
         lines = [
             f"Params: {_exact(tp)}   Buffers: {_exact(self.total.buffers)}   "
             f"MACs: {_exact(self.total.macs)}   FLOPs ({conv.name}): "
-            f"{_exact(conv.flops(self.total))}",
+            f"{_exact(self.__flops__(conv))}",
             f"Memory traffic (elements, compulsory): reads {_exact(self.total.reads)}, "
             f"writes {_exact(self.total.writes)}",
         ]
+        if isinstance(conv, ToolConvention):
+            missed = conv.uncounted(self)
+            if missed:
+                lines.append(f"Counted as 0 by '{conv.name}' (exact FLOPs of that work): "
+                             + "; ".join(f"{k} {human(v)}" for k, v in missed.items()))
+            return lines + [f"Note: {n}" for n in self.total.notes]
         missed = conv.uncounted(self.total)
         if missed:
             kinds = {}
@@ -235,8 +278,8 @@ class Report:
         conv, tp, tf, groups = self._table(convention, depth, by_kind)
         head = ["Layer", "Kind", "Output shape", "Params", "MACs", f"FLOPs ({conv.name})"]
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for path, kind, shape, c in groups:
-            cells = [f"`{path}`", kind, shape, _md(c.params), _md(c.macs), _md(conv.flops(c))]
+        for path, kind, shape, c, f in groups:
+            cells = [f"`{path}`", kind, shape, _md(c.params), _md(c.macs), _md(f)]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("| **Total** | | " + _shape_str(self.output_shape) + f" | {_md(tp)} | "
                      f"{_md(self.total.macs)} | {_md(tf)} |")
@@ -249,30 +292,37 @@ class Report:
 
     def to_csv(self, convention: str | Convention = "macs") -> str:
         conv = get_convention(convention)
+        values = self.row_flops(conv)
         cols = self._columns()
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["path", "kind", "input_shape", "output_shape", *cols, f"flops[{conv.name}]"])
-        for r in [*self.rows]:
+        for r, f in zip(self.rows, values):
             counts = r.cost.counts()
             w.writerow([r.path, r.kind, _shape_str(r.input_shape), _shape_str(r.output_shape),
-                        *[_plain(counts.get(c, 0)) for c in cols], _plain(conv.flops(r.cost))])
+                        *[_plain(counts.get(c, 0)) for c in cols], _plain(f)])
         counts = self.total.counts()
         w.writerow(["Total", "", _shape_str(self.input_shape), _shape_str(self.output_shape),
-                    *[_plain(counts.get(c, 0)) for c in cols], _plain(conv.flops(self.total))])
+                    *[_plain(counts.get(c, 0)) for c in cols], _plain(self.__flops__(conv))])
         return buf.getvalue()
 
     def to_dict(self, conventions: tuple[str, ...] = ("exact", "macs", "2*macs")) -> dict:
         convs = [get_convention(c) for c in conventions]
+        per_row = {c.name: self.row_flops(c) for c in convs}
+
+        def describe(c: Any) -> dict:
+            if isinstance(c, ToolConvention):
+                return {"tool": c.tool, "unit": c.unit, "batch": c.batch}
+            return {"mac": c.mac, "dot": c.dot, "bias": c.bias, "ops": dict(c.ops)}
+
         return {
             "model": self.name,
             "input_shape": [_plain(v) for v in self.input_shape],
             "output_shape": [_plain(v) for v in self.output_shape],
             "batch": _plain(self.batch),
-            "conventions": {c.name: {"mac": c.mac, "dot": c.dot, "bias": c.bias,
-                                     "ops": dict(c.ops)} for c in convs},
+            "conventions": {c.name: describe(c) for c in convs},
             "total": {**{k: _plain(v) for k, v in self.total.counts().items()},
-                      "flops": {c.name: _plain(c.flops(self.total)) for c in convs}},
+                      "flops": {c.name: _plain(self.__flops__(c)) for c in convs}},
             "notes": list(self.total.notes),
             "rows": [
                 {
@@ -282,9 +332,9 @@ class Report:
                     "input_shape": _shape_json(r.input_shape),
                     "output_shape": _shape_json(r.output_shape),
                     "counts": {k: _plain(v) for k, v in r.cost.counts().items()},
-                    "flops": {c.name: _plain(c.flops(r.cost)) for c in convs},
+                    "flops": {c.name: _plain(per_row[c.name][i]) for c in convs},
                 }
-                for r in self.rows
+                for i, r in enumerate(self.rows)
             ],
         }
 
@@ -298,9 +348,9 @@ class Report:
         conv, tp, tf, groups = self._table(convention, depth, by_kind)
         lines = [r"\begin{tabular}{llrrr}", r"\hline",
                  rf"Layer & Kind & Params & MACs & FLOPs ({_tex_text(conv.name)}) \\", r"\hline"]
-        for path, kind, _shape, c in groups:
+        for path, kind, _shape, c, f in groups:
             lines.append(rf"\texttt{{{_tex_text(path)}}} & {kind} & {_tex(c.params)} & "
-                         rf"{_tex(c.macs)} & {_tex(conv.flops(c))} \\")
+                         rf"{_tex(c.macs)} & {_tex(f)} \\")
         lines += [r"\hline", rf"Total & & {_tex(tp)} & {_tex(self.total.macs)} & {_tex(tf)} \\",
                   r"\hline", r"\end{tabular}"]
         return "\n".join(lines)
@@ -314,8 +364,8 @@ class Report:
                        ["Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs (macs)"])
         rows = "".join(
             f"<tr><td><code>{p}</code></td><td>{k}</td><td>{s}</td><td>{human(c.params)}</td>"
-            f"<td>{human(c.macs)}</td><td>{human(conv.flops(c))}</td></tr>"
-            for p, k, s, c in groups)
+            f"<td>{human(c.macs)}</td><td>{human(f)}</td></tr>"
+            for p, k, s, c, f in groups)
         total = (f"<tr><th>Total</th><td></td><td>{_shape_str(self.output_shape)}</td>"
                  f"<th>{human(tp)}</th><th>{human(self.total.macs)}</th><th>{human(tf)}</th></tr>")
         return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}{total}</tbody></table>"
@@ -327,14 +377,15 @@ class Report:
         except ImportError:  # pragma: no cover - depends on the environment
             raise ImportError("to_dataframe() needs pandas: pip install 'layercalc[pandas]'") from None
         conv = get_convention(convention)
+        values = self.row_flops(conv)
         cols = self._columns()
         records = []
-        for r in self.rows:
+        for r, f in zip(self.rows, values):
             counts = r.cost.counts()
             rec = {"path": r.path, "kind": r.kind, "input_shape": r.input_shape,
                    "output_shape": r.output_shape}
             rec.update({c: counts.get(c, 0) for c in cols})
-            rec[f"flops[{conv.name}]"] = conv.flops(r.cost)
+            rec[f"flops[{conv.name}]"] = f
             records.append(rec)
         return pd.DataFrame.from_records(records)
 

@@ -18,7 +18,7 @@ from ..layers import (
     AdaptiveAvgPool2d, BatchNorm2d, Dropout, Flatten, Hardsigmoid, Hardswish, Linear, ReLU,
     ReLU6,
 )
-from ..network import Residual, Sequential
+from ..network import Functional, Residual, Sequential
 
 __all__ = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
 
@@ -83,7 +83,7 @@ def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0,
             c = out
     layers.append(Conv2dNormActivation(c, last, 1, activation=ReLU6))
     return Sequential(OrderedDict(
-        features=Sequential(*layers), avgpool=AdaptiveAvgPool2d((1, 1)), flatten=Flatten(),
+        features=Sequential(*layers), avgpool=Functional(AdaptiveAvgPool2d((1, 1))), flatten=Flatten(),
         classifier=Sequential(Dropout(dropout), Linear(last, num_classes))))
 
 
