@@ -18,7 +18,6 @@ import math
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
@@ -157,13 +156,15 @@ def compile_int(expr: Any, symbols: list[sp.Symbol]):
     code = printer.doprint(num.xreplace({s: sp.Symbol(n) for s, n in zip(symbols, names)}))
     body = f"({code}) // {den}" if den != 1 else f"({code})"
     src = f"def _f({', '.join(names)}):\n    return {body}\n"
+    import numpy as np  # imported on first use: it is a third of `import layercalc`
+
     ns: dict[str, Any] = {"numpy": np, "maximum": np.maximum, "minimum": np.minimum,
                           "amax": np.maximum, "amin": np.minimum}
     exec(compile(src, "<layercalc.sweep>", "exec"), ns)  # noqa: S102 - code printed by SymPy
     return ns["_f"]
 
 
-def sweep(x: Any, *, dtype: Any = np.int64, frame: bool = False, **arrays: Any) -> Any:
+def sweep(x: Any, *, dtype: Any = "int64", frame: bool = False, **arrays: Any) -> Any:
     """Evaluate an expression over numpy arrays, broadcasting them against each other,
     exactly in integer arithmetic.
 
@@ -178,6 +179,8 @@ def sweep(x: Any, *, dtype: Any = np.int64, frame: bool = False, **arrays: Any) 
     >>> sweep(macs, H=np.array([7, 8, 224]))
     array([   3456,    3456, 2709504])
     """
+    import numpy as np
+
     field = arrays.pop("field", "macs")
     if isinstance(x, Cost):
         x = x.counts()[field]
