@@ -40,6 +40,7 @@ __all__ = [
     "factorized_5x5",
     "factorized_nxn",
     "make_divisible",
+    "scale_channels",
 ]
 
 
