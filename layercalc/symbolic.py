@@ -103,13 +103,21 @@ def ratio(a: Any, b: Any, field: str = "macs") -> sp.Expr:
 def break_even(a: Any, b: Any, symbol: sp.Symbol, field: str = "macs") -> list:
     """Values of `symbol` where designs `a` and `b` cost the same (real, positive solutions).
 
+    The crossing is solved over the positive reals even when `symbol` is an integer size
+    (`layercalc.symbols` makes integer symbols), so a crossing between two integers is
+    returned as the exact rational rather than dropped: the designs swap order between its
+    floor and its ceiling.
+
     >>> import layercalc as lc
-    >>> K = lc.symbols("K")
+    >>> K, g = lc.symbols("K g")
     >>> break_even(K**2, 2*K + 3, K)
     [3]
+    >>> break_even(9 * 256**2 / g, 256 * 265, g)
+    [2304/265]
     """
     eq = sp.expand(_closed(_as_expr(a, field)) - _closed(_as_expr(b, field)))
-    sols = sp.solve(sp.Eq(eq, 0), symbol)
+    x = sp.Dummy(symbol.name, positive=True)
+    sols = [v for v in sp.solve(sp.Eq(eq.xreplace({symbol: x}), 0), x)]
     return sorted((s for s in sols if s.is_real is not False and s.is_positive is not False),
                   key=lambda s: float(s) if s.is_number else 0)
 
