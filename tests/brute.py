@@ -81,3 +81,55 @@ def linear_counts(fin, fout, bias, leading):
             if bias:
                 c.bias_adds += 1
     return c
+
+
+def transformer_block_counts(L, E, H, F, *, kv_heads=None, head_dim=None, causal=False,
+                             memory=None, gated=False, qkv_bias=True, out_bias=True,
+                             ff_bias=True):
+    """Count one transformer block's matmul multiplies and bias adds token by token, head by
+    head: q/k/v projections, the scores ``q_i . k_j`` and the weighted sums ``sum_j p_ij v_j``
+    of every head over the keys query ``i`` may see (``j <= i + S - L`` when causal), the
+    output projection, a cross-attention over `memory` tokens when given (not causal), and
+    the MLP (``E -> F -> E``; with `gated`, a second ``E -> F`` projection as in SwiGLU)."""
+    d = head_dim or E // H
+    kv = kv_heads or H
+    c = Counts()
+
+    def project(tokens, fin, fout, bias):
+        for _t in range(tokens):
+            for _o in range(fout):
+                for _i in range(fin):
+                    c.mults += 1
+                c.adds += fin - 1
+                if bias:
+                    c.bias_adds += 1
+
+    def attend(lq, s, masked):
+        for _h in range(H):
+            for i in range(lq):
+                visible = [j for j in range(s) if not masked or j <= i + s - lq]
+                for _j in visible:  # score q_i . k_j
+                    for _f in range(d):
+                        c.mults += 1
+                    c.adds += d - 1
+                for _f in range(d):  # output feature f: sum_j p_ij v_jf
+                    for _j in visible:
+                        c.mults += 1
+                    c.adds += len(visible) - 1
+
+    project(L, E, H * d, qkv_bias)
+    project(L, E, kv * d, qkv_bias)
+    project(L, E, kv * d, qkv_bias)
+    attend(L, L, causal)
+    project(L, H * d, E, out_bias)
+    if memory is not None:
+        project(L, E, E, qkv_bias)
+        project(memory, E, E, qkv_bias)
+        project(memory, E, E, qkv_bias)
+        attend(L, memory, False)
+        project(L, E, E, out_bias)
+    project(L, E, F, ff_bias)
+    if gated:
+        project(L, E, F, ff_bias)
+    project(L, F, E, ff_bias)
+    return c

@@ -14,8 +14,9 @@ import layercalc as lc
 
 H, W = lc.symbols("H W")
 # seed 001's AlexNet flattens into a fixed Linear(9216): defined only where the last feature
-# map is 6x6, so it is checked at 224 elsewhere, not at random sizes.
-MODELS = sorted(set(lc.zoo.MODELS) - {"seed_alexnet"})
+# map is 6x6, so it is checked at 224 elsewhere, not at random sizes. Models with a default input
+# (language models, ViT's fixed positional embedding) do not take (3, H, W) of any size.
+MODELS = sorted(set(lc.zoo.MODELS) - {"seed_alexnet"} - set(lc.zoo.DEFAULT_INPUTS))
 
 
 @functools.lru_cache(maxsize=None)

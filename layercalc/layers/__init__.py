@@ -69,6 +69,11 @@ from .elementwise import ZeroPad3d as ZeroPad3d
 from .attention import KVCacheDecode as KVCacheDecode
 from .attention import MultiheadAttention as MultiheadAttention
 from .attention import ScaledDotProductAttention as ScaledDotProductAttention
+from .tokens import ClassToken as ClassToken
+from .tokens import PositionalEmbedding as PositionalEmbedding
+from .tokens import RotaryEmbedding as RotaryEmbedding
+from .tokens import Select as Select
+from .tokens import Transpose as Transpose
 from .recurrent import GRU as GRU
 from .recurrent import LSTM as LSTM
 from .recurrent import RNN as RNN

@@ -231,10 +231,15 @@ class MultiheadAttention(Layer):
         cost   = Linear(E, E)(q) + Linear(kdim, E)(k) + Linear(vdim, E)(v)
                  + SDPA + Linear(E, E)(out)
 
-    ``cost(x, key=None, value=None, causal=False)``: ``x`` is ``(L, E)``; ``key`` ``(S,
+    ``cost(x, key=None, value=None, causal=None)``: ``x`` is ``(L, E)``; ``key`` ``(S,
     kdim)`` and ``value`` ``(S, vdim)`` default to ``x`` (self-attention). ``add_bias_kv``
     and ``add_zero_attn`` each append one key/value position (``S + 1``). Dropout is not
     counted (inference).
+
+    ``causal`` (a field after PyTorch's arguments; not a ``torch.nn.MultiheadAttention``
+    constructor argument) stands for the causal mask PyTorch takes at call time
+    (``attn_mask``/``is_causal``), so a network traced by `analyze`, which calls
+    ``cost(x)``, can hold causal self-attention. ``cost(..., causal=None)`` uses the field.
 
     References
     ==========
@@ -255,6 +260,7 @@ class MultiheadAttention(Layer):
     kdim: Any = None
     vdim: Any = None
     batch_first: bool = flag(False)
+    causal: bool = flag(False)
 
     def check(self) -> None:
         e, h = self.embed_dim, self.num_heads
@@ -289,8 +295,11 @@ class MultiheadAttention(Layer):
     def output_shape(self, x: Any, key: Any = None, value: Any = None) -> tuple[Dim, ...]:
         return self._shapes(x, key, value)[0]
 
-    def cost(self, x: Any, key: Any = None, value: Any = None, causal: bool = False) -> Cost:
+    def cost(self, x: Any, key: Any = None, value: Any = None,
+             causal: bool | None = None) -> Cost:
         q, k, v = self._shapes(x, key, value)
+        if causal is None:
+            causal = self.causal
         e, b = self.embed_dim, self.bias
         s = as_count(k[0] + int(self.add_bias_kv) + int(self.add_zero_attn))
         sdpa = ScaledDotProductAttention(self.num_heads, self.head_dim, causal=causal)

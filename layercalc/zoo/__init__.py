@@ -17,10 +17,17 @@ from types import MappingProxyType
 
 from ..errors import lookup
 from .alexnet import alexnet, seed_alexnet
+from .bert import bert, bert_base, bert_large
 from .efficientnet import efficientnet_b0
+from .gpt2 import GPT2_SIZES, gpt2, gpt2_large, gpt2_medium, gpt2_xl, kaplan_forward_flops
+from .llama import (
+    LLAMA_PRESETS, llama, llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
+    llama_intermediate_size,
+)
 from .mobilenet import mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small
 from .resnet import resnet18, resnet34, resnet50, resnet101, resnet152
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
+from .vit import vision_transformer, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
 
 __all__ = [
     "MODELS", "get_model",
@@ -29,6 +36,11 @@ __all__ = [
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
     "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
     "efficientnet_b0",
+    "vision_transformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
+    "gpt2", "gpt2_medium", "gpt2_large", "gpt2_xl", "GPT2_SIZES", "kaplan_forward_flops",
+    "bert", "bert_base", "bert_large",
+    "llama", "llama2_7b", "llama2_13b", "llama2_70b", "llama3_8b", "llama3_70b",
+    "LLAMA_PRESETS", "llama_intermediate_size", "DEFAULT_INPUTS",
 ]
 
 #: Every zoo model by name (read-only).
@@ -39,7 +51,24 @@ MODELS: MappingProxyType[str, Callable] = MappingProxyType({
         resnet18, resnet34, resnet50, resnet101, resnet152,
         mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small,
         efficientnet_b0,
+        vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14,
+        gpt2, gpt2_medium, gpt2_large, gpt2_xl,
+        bert_base, bert_large,
+        llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
     )
+})
+
+#: Default per-sample input of the models that do not take an image ``(3, H, W)`` of any size
+#: (every other model does, and is usually analyzed at ``(3, 224, 224)``): token ids ``(T,)``
+#: at the context length for language models, and the image size ViT's positional embedding
+#: was built for (torchvision asserts it).
+DEFAULT_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
+    **{name: (3, 224, 224) for name in ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32",
+                                        "vit_h_14")},
+    **{name: (1024,) for name in ("gpt2", "gpt2_medium", "gpt2_large", "gpt2_xl")},
+    **{name: (512,) for name in ("bert_base", "bert_large")},
+    **{name: (4096,) for name in ("llama2_7b", "llama2_13b", "llama2_70b")},
+    **{name: (8192,) for name in ("llama3_8b", "llama3_70b")},
 })
 
 
