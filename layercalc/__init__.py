@@ -5,6 +5,7 @@ The public API, re-exported; nothing is defined here. See README.md and layercal
 
 from . import blocks as blocks
 from . import layers as layers
+from . import transformer as transformer
 from . import zoo as zoo
 from .compare import Comparison as Comparison
 from .compare import compare as compare
@@ -35,6 +36,8 @@ from .memory import MemoryModel as MemoryModel
 from .memory import MemoryTraffic as MemoryTraffic
 from .memory import memory as memory
 from .memory import model_size as model_size
+from .memory import PeakMemory as PeakMemory
+from .memory import peak_memory as peak_memory
 from .network import Functional as Functional
 from .network import Parallel as Parallel
 from .network import Residual as Residual
@@ -46,8 +49,16 @@ from .report import Row as Row
 from .roofline import Roofline as Roofline
 from .roofline import RooflinePoint as RooflinePoint
 from .roofline import critical_batch as critical_batch
+from .roofline import critical_resolution as critical_resolution
+from .roofline import critical_value as critical_value
 from .roofline import roofline as roofline
 from .roofline import utilization as utilization
+from .fuse import FuseReport as FuseReport
+from .fuse import FusedActivation as FusedActivation
+from .fuse import fold_batchnorm as fold_batchnorm
+from .fuse import fuse as fuse
+from .fuse import fuse_report as fuse_report
+from .plot import plot_roofline as plot_roofline
 from .symbolic import assume_divisible as assume_divisible
 from .symbolic import break_even as break_even
 from .symbolic import closed_form as closed_form
@@ -56,6 +67,15 @@ from .symbolic import ratio as ratio
 from .symbolic import sensitivity as sensitivity
 from .symbolic import solve_budget as solve_budget
 from .symbols import symbols as symbols
+from .transformer import BertLayer as BertLayer
+from .transformer import GPT2Block as GPT2Block
+from .transformer import LlamaDecoderLayer as LlamaDecoderLayer
+from .transformer import Transformer as Transformer
+from .transformer import TransformerDecoder as TransformerDecoder
+from .transformer import TransformerDecoderLayer as TransformerDecoderLayer
+from .transformer import TransformerEncoder as TransformerEncoder
+from .transformer import TransformerEncoderLayer as TransformerEncoderLayer
+from .transformer import ViTEncoderBlock as ViTEncoderBlock
 
 __version__ = "0.1.0"
 
@@ -68,5 +88,10 @@ __all__ = [
     "sweep", "symbols", "DTYPE_BYTES", "HARDWARE_PRESETS", "Hardware", "MEMORY_MODELS",
     "MemoryModel", "MemoryTraffic", "Roofline", "RooflinePoint", "critical_batch",
     "get_hardware", "memory", "memory_bandwidth", "model_size", "roofline", "utilization",
+    "PeakMemory", "peak_memory", "critical_resolution", "critical_value", "FuseReport",
+    "FusedActivation", "fold_batchnorm", "fuse", "fuse_report", "plot_roofline",
+    "transformer", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+    "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
+    "LlamaDecoderLayer", "ViTEncoderBlock",
     *layers.__all__[3:],
 ]

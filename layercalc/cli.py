@@ -4,6 +4,9 @@
                             [--convention NAME] [--depth N] [--by-kind]
     layercalc compare MODEL [--input 3x224x224] [--batch N] [--conventions a,b,...]
                             [--baseline NAME] [--format table|json]
+    layercalc roofline MODEL --hardware NAME [--dtype fp16] [--batch 1,8,64] [--input 3x224x224]
+                             [--memory-model compulsory] [--convention 2*macs] [--top N |
+                             --depth N] [--fuse]
     layercalc list models|layers|conventions
 
 MODEL is a zoo name (``resnet50``) or ``path/to/file.py:function`` returning a model. Symbolic
@@ -112,6 +115,25 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="explain every other convention's difference from this one "
                    "(default: torchvision; 'none' to skip)")
     c.add_argument("--format", default="table", choices=["table", "json"])
+    r = sub.add_parser("roofline", help="roofline estimate (FLOPs, bytes, bound, time) per "
+                       "batch size on a hardware preset")
+    r.add_argument("model", help="zoo name or file.py:function")
+    r.add_argument("--hardware", required=True,
+                   help="hardware preset or a unique prefix of one (a100-sxm4-80gb, h100 ...)")
+    r.add_argument("--dtype", default="fp16", help="data type of compute and bytes "
+                   "(default: fp16)")
+    r.add_argument("--batch", default="1", help="comma-separated batch sizes (default: 1)")
+    r.add_argument("--input", default="3x224x224", help="input shape without the batch")
+    r.add_argument("--memory-model", default="compulsory",
+                   help="compulsory or no_reuse (default: compulsory)")
+    r.add_argument("--convention", default="2*macs",
+                   help="FLOPs convention (default: 2*macs)")
+    rows = r.add_mutually_exclusive_group()
+    rows.add_argument("--top", type=int, default=None, help="show the N slowest layers")
+    rows.add_argument("--depth", type=int, default=None, help="show layers grouped by path "
+                      "depth")
+    r.add_argument("--fuse", action="store_true", help="fold BatchNorm and fuse activations "
+                   "first (layercalc.fuse)")
     ls = sub.add_parser("list", help="list registered names")
     ls.add_argument("what", choices=["models", "layers", "conventions"])
     return p
@@ -154,6 +176,90 @@ def _compare(args: argparse.Namespace) -> str:
     return result.to_text(baseline=baseline)
 
 
+def _roofline(args: argparse.Namespace) -> str:
+    import sympy as sp
+
+    from .dims import as_count
+    from .hardware import get_hardware
+    from .report import human
+    from .roofline import roofline
+
+    def num(v: Any, fmt: str = ".3g") -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, sp.Basic) and not v.is_number:
+            return str(v)
+        return format(float(v), fmt)
+
+    def secs(t: Any) -> str:
+        if isinstance(t, sp.Basic) and not t.is_number:
+            return str(t)
+        t = float(t)
+        if t == 0:
+            return "0"
+        for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
+            if t >= scale:
+                return f"{t / scale:.3g} {unit}"
+        return f"{t / 1e-9:.3g} ns"
+
+    for flag in ("top", "depth"):
+        v = getattr(args, flag)
+        if v is not None and v < 1:
+            raise ParseError(f"--{flag} (={v}) must be a positive integer")
+    model, name = _load_model(args.model)
+    shape = parse_dims(args.input)
+    batches = parse_dims(args.batch, "--batch")
+    hw = get_hardware(args.hardware)
+    conv = get_convention(args.convention)
+    if args.fuse:
+        from .fuse import fuse
+
+        model = fuse(model)
+    out: list[str] = []
+    for b in batches:
+        rep = analyze(model, shape, batch=b, name=name)
+        rl = roofline(rep, hw, args.dtype, conv, args.memory_model)
+        if not out:
+            out.append(f"{name}{' (fused)' if args.fuse else ''} on {hw.name}, {args.dtype}: "
+                       f"peak {human(rl.peak)}FLOP/s, bandwidth {human(rl.bandwidth)}B/s, "
+                       f"ridge {num(rl.ridge)} FLOP/byte; FLOPs {conv.name}, "
+                       f"{rl.memory_model} memory, input {'x'.join(map(str, shape))}")
+        groups: list[tuple[str, Any, Any, Any, str, Any]] = []
+        if args.depth is not None:
+            acc: dict[str, list] = {}
+            for p in rl.points:
+                acc.setdefault(".".join(p.name.split(".")[:args.depth]), []).append(p)
+            for key, ps in acc.items():
+                f = sp.Add(*[p.flops for p in ps])
+                m = sp.Add(*[p.bytes for p in ps])
+                bounds = {p.bound for p in ps if p.intensity is not None}
+                groups.append((key, as_count(f), as_count(m), f / m if m != 0 else None,
+                               "mixed" if len(bounds) > 1 else (bounds.pop() if bounds else "-"),
+                               as_count(sp.Add(*[p.time for p in ps]))))
+        elif args.top is not None:
+            slow = sorted(rl.points, reverse=True, key=lambda p: (
+                float(p.time) if sp.sympify(p.time).is_number else 0))
+            groups = [(p.name, p.flops, p.bytes, p.intensity, p.bound or "-", p.time)
+                      for p in slow[:args.top]]
+        t = rl.total
+        head = ("Layer", "FLOPs", "Bytes", "FLOP/byte", "Bound", "Time")
+        body = [(g[0], human(g[1]), human(g[2]), num(g[3]), g[4] or "-", secs(g[5]))
+                for g in groups]
+        total = ("Total", human(t.flops), human(t.bytes), num(t.intensity), t.bound or "?",
+                 secs(rl.time))
+        widths = [max(len(str(r[i])) for r in [head, total, *body]) for i in range(6)]
+
+        def line(r: tuple) -> str:
+            return "  ".join(str(c).ljust(w) if i in (0, 4) else str(c).rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+        rule = "-" * len(line(head))
+        out += ["", f"batch {b}", rule, line(head), rule, *map(line, body)]
+        out += ([rule] if body else []) + [line(total), rule]
+    out.append("Time: sum over layers of max(FLOPs/peak, bytes/bandwidth), a lower bound.")
+    return "\n".join(out)
+
+
 def _list(args: argparse.Namespace) -> str:
     if args.what == "models":
         from .zoo import MODELS
@@ -169,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 user error)."""
     try:
         args = _build_parser().parse_args(argv)
-        handlers = {"summary": _summary, "compare": _compare, "list": _list}
+        handlers = {"summary": _summary, "compare": _compare, "roofline": _roofline,
+                    "list": _list}
         out = handlers[args.command](args)
     except LayerCalcError as e:
         print(f"layercalc: error: {e}", file=sys.stderr)

@@ -13,6 +13,7 @@ Seed 002 gives the two formulas (`Hardware.from_clock`, `memory_bandwidth`):
 
 `PRESETS` are taken from docs/hardware-sources.md (units: 1 TFLOP/s = 1e12, 1 GB/s = 1e9 bytes/s);
 each preset's ``source`` gives the URL and ``note`` what is unverified or derived.
+`get_hardware` also accepts a unique prefix of a preset name (``"h100"``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import sympy as sp
 from .dims import Dim, as_count
 from .errors import LayerCalcError, UnknownNameError, lookup
 
-__all__ = ["Hardware", "PRESETS", "get_hardware", "get", "memory_bandwidth"]
+__all__ = ["Hardware", "PRESETS", "AmbiguousNameError", "get_hardware", "get", "memory_bandwidth"]
 
 
 def _exact(x: Any) -> Any:
@@ -275,11 +276,29 @@ _PRESET_LIST = (
 PRESETS: Mapping[str, Hardware] = MappingProxyType({h.name: h for h in _PRESET_LIST})
 
 
+class AmbiguousNameError(UnknownNameError):
+    """A name is the prefix of several registered names (``'a100'``)."""
+
+    def __init__(self, what: str, name: str, known: Any = ()) -> None:
+        super().__init__(what, name, known)
+        self.message = (f"ambiguous {what} {name!r}: did you mean "
+                        + " or ".join(repr(k) for k in self.known) + "?")
+        self.args = (self.message,)
+
+
 def get_hardware(name: str | Hardware) -> Hardware:
-    """The preset `name` (a `Hardware` passes through).
+    """The preset `name` (a `Hardware` passes through). A unique prefix of a preset name is
+    accepted (``"h100"`` for ``"h100-sxm"``); an ambiguous one raises `AmbiguousNameError`
+    naming the candidates.
 
     >>> get_hardware("a100-sxm4-40gb").mem_bytes_per_s
     1555000000000
+    >>> get_hardware("h100").name
+    'h100-sxm'
+    >>> get_hardware("a100")
+    Traceback (most recent call last):
+    ...
+    layercalc.hardware.AmbiguousNameError: ambiguous hardware 'a100': did you mean 'a100-sxm4-40gb' or 'a100-sxm4-80gb'?
     >>> get_hardware("rtx-4090")
     Traceback (most recent call last):
     ...
@@ -287,6 +306,12 @@ def get_hardware(name: str | Hardware) -> Hardware:
     """
     if isinstance(name, Hardware):
         return name
+    if isinstance(name, str) and name not in PRESETS:
+        matches = sorted(k for k in PRESETS if k.startswith(name)) if name else []
+        if len(matches) == 1:
+            return PRESETS[matches[0]]
+        if len(matches) > 1:
+            raise AmbiguousNameError("hardware", name, matches)
     return lookup(PRESETS, "hardware", name)
 
 

@@ -22,6 +22,15 @@ gives exactly torchstat 0.0.7's 255,998,656 bytes ("Total MemR+W: 244.14MB", MiB
 sums (input + params) * 4 read and output * 4 written over every leaf module, and reports 0 for
 Dropout ("not supported"), as layercalc's zero-cost Flatten/Dropout rows do. No separate model
 is needed.
+
+KV caches (`layercalc.KVCacheDecode`) may have their own dtype: ``memory(report,
+kv_dtype="int8")`` prices the cache reads of every decode row in `kv_dtype` and the rest of the
+row (the query read, the output written) in the activation dtype. A decode step's Cost adds the
+cache to ``act_reads``; the split is recovered from the Row (the query has the output's size),
+so it needs a `Report` or a `Row`, not a bare `Cost`.
+
+`peak_memory` is the other kind of memory: the bytes alive at once during a forward pass
+(activations by liveness, plus resident weights and KV caches), not the bytes moved.
 """
 
 from __future__ import annotations
@@ -34,18 +43,22 @@ from typing import Any
 import sympy as sp
 
 from .cost import Cost
-from .dims import Dim, as_count
-from .errors import UnknownNameError, lookup
+from .dims import Dim, as_count, prod, smax
+from .errors import LayerCalcError, UnknownNameError, lookup
+from .layers import KVCacheDecode, Layer
+from .network import Functional, Parallel, Residual, Sequential, Tied, analyze
 
 __all__ = [
     "DTYPE_BYTES",
     "MemoryModel",
     "MEMORY_MODELS",
     "MemoryTraffic",
+    "PeakMemory",
     "dtype_bytes",
     "get_memory_model",
     "memory",
     "model_size",
+    "peak_memory",
 ]
 
 #: Bytes per element of each data type. ``int4`` packs two elements per byte.
@@ -136,15 +149,17 @@ def get_memory_model(name: str | MemoryModel) -> MemoryModel:
 @dataclass(frozen=True)
 class MemoryTraffic:
     """Bytes moved: ``reads`` (weights plus activations) and ``writes``; ``weight_reads`` is the
-    part of ``reads`` that is weights and buffers. Exact ints, or SymPy when symbolic."""
+    part of ``reads`` that is weights and buffers, ``kv_reads`` the part that is KV cache (known
+    for Reports and Rows, 0 for a bare Cost). Exact ints, or SymPy when symbolic."""
 
     reads: Dim
     writes: Dim
     weight_reads: Dim = 0
+    kv_reads: Dim = 0
 
     @property
     def act_reads(self) -> Dim:
-        """Activation bytes read: ``reads - weight_reads``."""
+        """Activation bytes read (KV cache included): ``reads - weight_reads``."""
         return as_count(self.reads - self.weight_reads)
 
     @property
@@ -159,7 +174,8 @@ class MemoryTraffic:
             return NotImplemented
         return MemoryTraffic(as_count(self.reads + other.reads),
                              as_count(self.writes + other.writes),
-                             as_count(self.weight_reads + other.weight_reads))
+                             as_count(self.weight_reads + other.weight_reads),
+                             as_count(self.kv_reads + other.kv_reads))
 
     __radd__ = __add__
 
@@ -176,14 +192,49 @@ def _cost_of(x: Any) -> Cost:
     raise TypeError(f"expected a Cost, a Report or a Row, not {type(x).__name__}")
 
 
+def _rows_of(x: Any) -> tuple | None:
+    """The rows of a Report, ``(row,)`` for a Row, None for a Cost."""
+    if isinstance(x, Cost):
+        return None
+    rows = getattr(x, "rows", None)
+    if rows is not None and isinstance(getattr(x, "total", None), Cost):
+        return tuple(rows)
+    if isinstance(getattr(x, "cost", None), Cost) and hasattr(x, "layer"):
+        return (x,)
+    return None
+
+
+def _is_kv(row: Any) -> bool:
+    return isinstance(row.layer, KVCacheDecode)
+
+
+def _kv_elements(row: Any, m: MemoryModel) -> Dim:
+    """KV-cache elements a `KVCacheDecode` row reads under `m`: the model's activation reads
+    minus the query, whose size is the output's (``writes``). Compulsory: ``2*S*H_kv*d`` per
+    sample (``S -> min(S, window)``)."""
+    return as_count(m.act_reads(row.cost) - row.cost.writes)
+
+
+def _traffic(c: Cost, m: MemoryModel, wb: Dim, ab: Dim) -> MemoryTraffic:
+    w = as_count(m.weight_reads(c) * wb)
+    return MemoryTraffic(reads=as_count(w + m.act_reads(c) * ab),
+                         writes=as_count(m.writes(c) * ab), weight_reads=w)
+
+
 def memory(x: Any, model: str | MemoryModel = "compulsory", dtype: Any = "fp32", *,
-           weight_dtype: Any = None, act_dtype: Any = None) -> MemoryTraffic:
+           weight_dtype: Any = None, act_dtype: Any = None,
+           kv_dtype: Any = None) -> MemoryTraffic:
     """Bytes a `Cost`, `Report` (its total, already batched) or Row moves under `model`.
 
     ``reads = weight_reads(c) * wb + act_reads(c) * ab``, ``writes = writes(c) * ab``, where
     ``wb``/``ab`` are the bytes per element of `weight_dtype`/`act_dtype` (both default to
     `dtype`). Source: seed 000 (MAC = input + K*K*Cin*Cout + bias + output, "x4" for float32,
     1 byte for int8), seed 004 (no_reuse).
+
+    KV cache: for every `KVCacheDecode` row of a Report (or a Row), the cache elements
+    ``act_reads(c) - writes(c)`` (all activation reads but the query) are priced at
+    `kv_dtype` (default: the activation dtype) and reported in ``kv_reads``. A bare Cost does
+    not separate them, so `kv_dtype` with a decode step's Cost raises `LayerCalcError`.
 
     Seed 004's 3x3 conv, 256 -> 512 channels on 28x28, counted in 1-byte elements:
 
@@ -195,14 +246,39 @@ def memory(x: Any, model: str | MemoryModel = "compulsory", dtype: Any = "fp32",
     (5523456, 1605632, 4720640)
     >>> memory(c, dtype="fp16", weight_dtype="int4").total
     1794304
+
+    A decode step of a Llama-like layer (32 heads of 128, 8 KV heads, 4096 cached tokens) with
+    an int8 cache and fp16 activations: 2*4096*8*128 = 8,388,608 cache bytes, plus the 4096
+    query elements read and 4096 written at 2 bytes:
+
+    >>> from layercalc import KVCacheDecode, analyze
+    >>> r = analyze(KVCacheDecode(32, 128, 4096, num_kv_heads=8), (1, 4096))
+    >>> m = memory(r, dtype="fp16", kv_dtype="int8"); (m.kv_reads, m.reads, m.writes)
+    (8388608, 8396800, 8192)
     """
-    c = _cost_of(x)
     m = get_memory_model(model)
     wb = dtype_bytes(dtype if weight_dtype is None else weight_dtype)
     ab = dtype_bytes(dtype if act_dtype is None else act_dtype)
-    w = as_count(m.weight_reads(c) * wb)
-    return MemoryTraffic(reads=as_count(w + m.act_reads(c) * ab),
-                         writes=as_count(m.writes(c) * ab), weight_reads=w)
+    kb = ab if kv_dtype is None else dtype_bytes(kv_dtype)
+    rows = _rows_of(x)
+    if rows is None:
+        c = _cost_of(x)
+        if kv_dtype is not None and any(n.startswith("KV cache") for n in c.notes):
+            raise LayerCalcError(
+                "memory: kv_dtype needs a Report or a Row; a Cost adds the KV-cache reads of "
+                "a decode step to act_reads (pass analyze(layer, shape) instead)")
+        return _traffic(c, m, wb, ab)
+    kv_rows = [r for r in rows if _is_kv(r)]
+    if not kv_rows:
+        return _traffic(_cost_of(x), m, wb, ab)
+    out = _traffic(Cost.sum(r.cost for r in rows if not _is_kv(r)), m, wb, ab)
+    for r in kv_rows:
+        t = _traffic(r.cost, m, wb, ab)
+        cache = _kv_elements(r, m)
+        kv = as_count(cache * kb)
+        out = out + MemoryTraffic(as_count(t.reads - cache * ab + kv), t.writes, t.weight_reads,
+                                  kv)
+    return out
 
 
 def model_size(x: Any, dtype: Any = "fp32") -> Dim:
@@ -217,3 +293,169 @@ def model_size(x: Any, dtype: Any = "fp32") -> Dim:
     """
     c = _cost_of(x)
     return as_count((c.params + c.buffers) * dtype_bytes(dtype))
+
+
+# -- peak activation memory -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeakMemory:
+    """The result of `peak_memory`, in bytes.
+
+    ``activations``: the peak of live activation tensors; ``weights``: params and buffers
+    (resident for the whole pass, in the weight dtype); ``kv_cache``: the KV caches that
+    `KVCacheDecode` layers read (resident, in the KV dtype); ``total`` is their sum.
+    ``path`` is the first layer at which the activation peak is reached (None when it depends
+    on symbols, or when no layer runs); ``steps`` gives ``(path, live bytes)`` for every layer in
+    execution order.
+    """
+
+    activations: Dim
+    weights: Dim
+    kv_cache: Dim
+    path: str | None
+    steps: tuple[tuple[str, Dim], ...]
+
+    @property
+    def total(self) -> Dim:
+        return as_count(self.activations + self.weights + self.kv_cache)
+
+
+def _sum(values: list) -> Dim:
+    if all(type(v) is int for v in values):
+        return sum(values)
+    return as_count(sp.Add(*values))
+
+
+class _Liveness:
+    """Reference-counted tensors while walking the container tree in `analyze`'s order.
+
+    A walk "owns" one reference to its input and returns one reference to its output; a leaf
+    releases its inputs right after it has run. Storages are shared by views."""
+
+    def __init__(self, rows: tuple, nbytes: Dim, kv_bytes: Dim) -> None:
+        self.rows, self.next = rows, 0
+        self.nbytes, self.kv_bytes = nbytes, kv_bytes
+        self.size: dict[int, Dim] = {}
+        self.refs: dict[int, int] = {}
+        self.steps: list[tuple[str, Dim]] = []
+        self.kv: list[Dim] = []
+
+    def new(self, elements: Dim) -> int:
+        sid = len(self.size)
+        self.size[sid] = as_count(elements * self.nbytes)
+        self.refs[sid] = 1
+        return sid
+
+    def live(self) -> Dim:
+        return _sum([self.size[s] for s, n in self.refs.items() if n > 0])
+
+    def leaf(self, inputs: list[int], expect: Layer | None) -> int:
+        row = self.rows[self.next]
+        self.next += 1
+        if expect is not None and row.layer is not expect or expect is None and row.kind not in (
+                "Add", "Concat", "Mul"):  # pragma: no cover - a bug, not a user error
+            raise AssertionError(f"peak_memory: walk out of step with analyze at {row.path}")
+        c = row.cost
+        if type(c.writes) is int and c.writes == 0 and len(inputs) == 1:
+            out = inputs[0]  # a view: same storage (Identity, Dropout, Flatten, Reshape, Slice)
+            self.refs[out] += 1
+        else:
+            out = self.new(prod(row.output_shape))
+        if _is_kv(row):
+            self.kv.append(as_count(_kv_elements(row, MEMORY_MODELS["compulsory"])
+                                    * self.kv_bytes))
+        self.steps.append((row.path, self.live()))
+        for s in inputs:
+            self.refs[s] -= 1
+        return out
+
+    def walk(self, node: Any, x: int) -> int:
+        if isinstance(node, Layer):
+            return self.leaf([x], node)
+        if isinstance(node, (Tied, Functional)):
+            return self.leaf([x], node.layer)
+        if isinstance(node, Sequential):
+            for _, child in node.children():
+                x = self.walk(child, x)
+            return x
+        if isinstance(node, Residual):
+            self.refs[x] += 1  # the shortcut (or the add) needs x after the body
+            y = self.walk(node.body, x)
+            s = x if node.shortcut is None else self.walk(node.shortcut, x)
+            out = self.leaf([y, s], None)
+            return out if node.activation is None else self.walk(node.activation, out)
+        if isinstance(node, Parallel):
+            branches = [b for _, b in node.children()]
+            self.refs[x] += len(branches) - 1  # every branch reads x
+            outs = [self.walk(b, x) for b in branches]
+            return outs[0] if len(outs) == 1 else self.leaf(outs, None)
+        raise LayerCalcError(f"peak_memory: cannot walk a {type(node).__name__}; supported: "
+                             "layers, Sequential, Residual, Parallel, Tied, Functional")
+
+
+def peak_memory(model: Any, input_shape: Any, dtype: Any = "fp32", batch: Dim = 1, *,
+                weight_dtype: Any = None, act_dtype: Any = None,
+                kv_dtype: Any = None) -> PeakMemory:
+    """Peak memory of one forward pass (inference): the most activation bytes alive at once,
+    plus the resident weights and KV caches.
+
+    The model (Sandler et al., "MobileNetV2", 2018, https://arxiv.org/abs/1801.04381, Sec. 5.1:
+    "the amount of memory is simply the maximum total size of combined inputs and outputs
+    across all operations", for a fixed schedule):
+
+    * Layers run in `analyze`'s order: a Sequential's children in order; a Residual's body,
+      then its shortcut, then the add, then its activation; a Parallel's branches in order,
+      then the merge.
+    * A tensor is allocated when its producer runs and freed right after its last consumer
+      has run. So in a Sequential a tensor dies once the next child has run; a Residual keeps
+      its input alive through the body (the shortcut or the add needs it) and the body's output
+      alive through the shortcut; a Parallel keeps its input until the last branch has run and
+      every branch output until the merge.
+    * While a layer runs, its inputs and its output are alive, and so is every tensor a later
+      layer still needs: ``live(step) = sum of the sizes of those tensors``, and
+      ``activations = max(input, max over steps of live(step))``.
+    * A layer that writes nothing (Identity, Dropout at inference, Flatten, Reshape, Slice,
+      and an activation fused by `layercalc.fuse`) returns a view: its output shares its
+      input's storage, which lives while any view does.
+      No layer works in place (``inplace=True`` is ignored), so with in-place activations
+      PyTorch can need less.
+    * Weights (``params + buffers``, `model_size`) and KV caches are resident for the whole
+      pass and reported apart: ``total = activations + weights + kv_cache``.
+    * Not modelled: workspaces (im2col, cuDNN), allocator rounding and fragmentation, autograd
+      (inference only).
+
+    Sizes are ``elements * batch * bytes(dtype)``; `act_dtype`, `weight_dtype`, `kv_dtype`
+    default to `dtype` (`kv_dtype` to the activation dtype). Exact ints, and a SymPy ``Max``
+    when the sizes are symbolic.
+
+    A ResNet-style block by hand (fp32, 4 bytes): conv0 needs its input and output (192 + 512
+    elements); in the block the input (512) stays alive, and the ReLU and conv2 steps hold
+    three 512-element tensors: 1536 elements = 6144 bytes.
+
+    >>> from layercalc import Conv2d, ReLU, Residual, Sequential
+    >>> block = Residual(Sequential(Conv2d(8, 8, 3, padding=1), ReLU(),
+    ...                             Conv2d(8, 8, 3, padding=1)), activation=ReLU())
+    >>> p = peak_memory(Sequential(Conv2d(3, 8, 3, padding=1), ReLU(), block), (3, 8, 8))
+    >>> [live // 4 for _, live in p.steps]
+    [704, 1024, 1024, 1536, 1536, 1536, 1024]
+    >>> p.activations, p.path, p.weights  # weights: 224 + 2 * 584 params
+    (6144, '2.1', 5568)
+    """
+    ab = dtype_bytes(dtype if act_dtype is None else act_dtype)
+    wb = dtype_bytes(dtype if weight_dtype is None else weight_dtype)
+    kb = ab if kv_dtype is None else dtype_bytes(kv_dtype)
+    report = analyze(model, input_shape, batch=batch)
+    batch = report.batch
+    nbytes = as_count(batch * ab)
+    state = _Liveness(report.rows, nbytes, kb)
+    x = state.new(prod(report.input_shape))
+    state.walk(model, x)
+    if state.next != len(report.rows):  # pragma: no cover - a bug, not a user error
+        raise AssertionError("peak_memory: walk out of step with analyze (rows left over)")
+    first = state.size[x]
+    values = [first] + [v for _, v in state.steps]
+    peak = smax(*dict.fromkeys(values))
+    path = None
+    if not isinstance(peak, sp.Max):
+        path = next((p for p, v in state.steps if v == peak), None)
+    return PeakMemory(activations=peak, weights=model_size(report, wb),
+                      kv_cache=_sum(state.kv), path=path, steps=tuple(state.steps))

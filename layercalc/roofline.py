@@ -10,6 +10,10 @@ FLOPs come from a `Convention` (default ``"2*macs"``), bytes from `layercalc.mem
 the network's time is the sum over layers. This is a *lower bound on time* (an upper bound on
 speed): real kernels also pay launch overheads, imperfect overlap of compute and memory,
 cache misses and tiling losses that the roofline does not model.
+
+`critical_batch`, `critical_resolution` and the general `critical_value` solve for the size at
+which a workload crosses the ridge: an exact integer with numeric hardware, an exact formula
+when ``pi`` and ``beta`` are symbols.
 """
 
 from __future__ import annotations
@@ -23,12 +27,15 @@ import sympy as sp
 from .conventions import Convention, get_convention
 from .cost import Cost
 from .dims import Dim, as_count, truth
-from .errors import LayerCalcError
+from .errors import LayerCalcError, ShapeError
 from .hardware import Hardware, get_hardware
 from .memory import MemoryModel, memory
 from .network import analyze
+from .symbolic import assume_divisible
+from .symbols import symbols
 
-__all__ = ["RooflinePoint", "Roofline", "roofline", "utilization", "critical_batch"]
+__all__ = ["RooflinePoint", "Roofline", "roofline", "utilization", "critical_batch",
+           "critical_value", "critical_resolution"]
 
 
 def _div(a: Any, b: Any) -> Any:
@@ -106,14 +113,16 @@ def _point(name: str, flops: Any, nbytes: Any, pi: Any, beta: Any, ridge: Any,
 def roofline(report: Any, hardware: str | Hardware, dtype: str = "fp16",
              convention: str | Convention = "2*macs",
              memory_model: str | MemoryModel = "compulsory", efficiency: Any = 1,
-             *, sparse: bool = False) -> Roofline:
+             *, sparse: bool = False, weight_dtype: Any = None, act_dtype: Any = None,
+             kv_dtype: Any = None) -> Roofline:
     """Place every row of `report` (a `Report`, or a single `Cost`) and the total on the
     roofline of `hardware`.
 
     ``I = FLOPs / bytes``, ``ridge = pi / beta``, ``attainable = Min(pi, beta * I)``, bound
     "compute" when ``I >= ridge``, ``time = max(FLOPs / pi, bytes / beta) / efficiency`` summed
     over rows. Source: seed 000 (roofline model: 算力 pi, 带宽 beta, I_max = pi / beta). Bytes
-    use `dtype` for weights and activations alike.
+    use `dtype` for weights, activations and KV caches unless `weight_dtype`, `act_dtype` or
+    `kv_dtype` say otherwise (see `layercalc.memory.memory`); the peak is `dtype`'s.
 
     A Linear(4096, 4096) at batch 1 in fp16 on an A100 80GB is memory-bound:
 
@@ -134,17 +143,18 @@ def roofline(report: Any, hardware: str | Hardware, dtype: str = "fp16",
     beta = hw.bandwidth()
     ridge = _div(pi, beta)
     mm = memory_model if isinstance(memory_model, str) else memory_model.name
-    rows = [(r.path, r.cost) for r in report.rows] if hasattr(report, "rows") else []
-    total_cost = report if isinstance(report, Cost) else report.total
+    dtypes = {"weight_dtype": weight_dtype, "act_dtype": act_dtype, "kv_dtype": kv_dtype}
+    rows = list(report.rows) if hasattr(report, "rows") else []
     if isinstance(report, Cost):
-        rows = [("", report)]
+        rows = [report]
 
-    def point(name: str, c: Cost) -> RooflinePoint:
-        return _point(name, conv.flops(c), memory(c, memory_model, dtype).total,
+    def point(name: str, x: Any) -> RooflinePoint:
+        c = x if isinstance(x, Cost) else getattr(x, "cost", None) or x.total
+        return _point(name, conv.flops(c), memory(x, memory_model, dtype, **dtypes).total,
                       pi, beta, ridge, efficiency)
 
-    points = tuple(point(n, c) for n, c in rows)
-    total = point("total", total_cost)
+    points = tuple(point(getattr(r, "path", ""), r) for r in rows)
+    total = point("total", report)
     time = as_count(sp.Add(*[p.time for p in points])) if points else 0
     return Roofline(hw, dtype, conv, mm, efficiency, pi, beta, ridge, points, total, time)
 
@@ -203,3 +213,169 @@ def critical_batch(model: Any, input_shape: Any, hardware: str | Hardware, dtype
             b > 1 and truth(intensity_at(b - 1) >= ridge) is not False):
         raise LayerCalcError(f"critical_batch: solution B={b} failed verification")
     return b
+
+
+def _intensity_parts(x: Any, conv: Convention, memory_model: Any, dtype: str,
+                     dtypes: dict) -> tuple[Any, Any]:
+    c = x if isinstance(x, Cost) else x.total
+    return sp.sympify(conv.flops(c)), sp.sympify(memory(x, memory_model, dtype, **dtypes).total)
+
+
+def critical_value(report_fn: Callable[[Any], Any], symbol: sp.Symbol,
+                   hardware: str | Hardware, dtype: str = "fp16",
+                   convention: str | Convention = "2*macs",
+                   memory_model: str | MemoryModel = "compulsory", *, sparse: bool = False,
+                   start: int = 1, upper: int = 1 << 40, divisors: dict | None = None,
+                   weight_dtype: Any = None, act_dtype: Any = None,
+                   kv_dtype: Any = None) -> Any:
+    """Where a workload becomes compute-bound: the threshold of `symbol` (a batch size, a
+    resolution, a sequence length ...) above which ``I = FLOPs / bytes >= pi / beta``.
+
+    ``report_fn(symbol)`` returns a `Report` (or a `Cost`) whose sizes involve `symbol`, e.g.
+    ``lambda R: analyze(model, (3, R, R))``. FLOPs come from `convention`, bytes from
+    `layercalc.memory.memory` (`memory_model`, dtypes). Source: seed 000's roofline (the
+    ridge ``I_max = pi / beta``: below it memory-bound, above it compute-bound).
+
+    * Numbers everywhere else (hardware and other sizes): the smallest integer ``v >= start``
+      with ``FLOPs(v) >= ridge * bytes(v)``, evaluated exactly (floors included) by
+      exponential then binary search, assuming the intensity does not decrease in `symbol`
+      (true when weights are fixed and work and traffic grow together); None if no value up
+      to `upper` is compute-bound. `start` should be a size the model accepts (the symbolic
+      counts are not meaningful below it; `critical_resolution` finds it).
+    * Symbols elsewhere (``pi``, ``beta`` as symbols for teaching, or other sizes): the exact
+      threshold, the positive root of ``FLOPs = (pi / beta) * bytes`` solved by SymPy (its
+      ceiling is the first integer), or None when there is no positive root. Floors or
+      ceilings in `symbol` (strided layers) need ``divisors={symbol: k}``: the form exact on
+      multiples of ``k`` (`layercalc.assume_divisible`).
+
+    >>> from layercalc import Conv2d, analyze, symbols
+    >>> R = symbols("R")
+    >>> conv = Conv2d(64, 64, 3, padding=1)
+    >>> critical_value(lambda r: analyze(conv, (64, r, r)), R, "a100-sxm4-80gb", "fp16")
+    19
+    """
+    if isinstance(start, bool) or not isinstance(start, int) or start < 1 or (
+            isinstance(upper, bool) or not isinstance(upper, int) or upper < start):
+        raise LayerCalcError(f"critical_value: start (={start!r}) must be a positive integer "
+                             f"and upper (={upper!r}) an integer >= start")
+    hw = get_hardware(hardware)
+    conv = get_convention(convention)
+    ridge = sp.sympify(hw.ridge(dtype, sparse=sparse))
+    dtypes = {"weight_dtype": weight_dtype, "act_dtype": act_dtype, "kv_dtype": kv_dtype}
+    F, M = _intensity_parts(report_fn(symbol), conv, memory_model, dtype, dtypes)
+    others = (F.free_symbols | M.free_symbols | ridge.free_symbols) - {symbol}
+    if others:
+        return _symbolic_threshold(F, M, ridge, symbol, divisors)
+
+    def bound(v: int) -> bool:
+        at = {symbol: sp.Integer(v)}
+        f, m = F.xreplace(at), M.xreplace(at)
+        ok = truth(sp.sympify(f) >= ridge * m)
+        if ok is None:  # pragma: no cover - numbers always decide
+            raise LayerCalcError(f"critical_value: cannot decide the bound at {symbol}={v}")
+        return ok
+
+    if bound(start):
+        return start
+    lo, hi = start, 2 * start
+    while not bound(hi):
+        if hi >= upper:
+            return None
+        lo, hi = hi, min(2 * hi, upper)
+    while hi - lo > 1:  # invariant: lo is memory-bound, hi compute-bound
+        mid = (lo + hi) // 2
+        if bound(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _symbolic_threshold(F: Any, M: Any, ridge: Any, symbol: sp.Symbol,
+                        divisors: dict | None) -> Any:
+    if divisors:
+        F, M = sp.sympify(assume_divisible(F, divisors)), sp.sympify(assume_divisible(M, divisors))
+    if any(e.has(sp.floor, sp.ceiling) and e.atoms(sp.floor, sp.ceiling) and any(
+            symbol in a.free_symbols for a in e.atoms(sp.floor, sp.ceiling)) for e in (F, M)):
+        raise LayerCalcError(
+            f"critical_value: FLOPs or bytes have floors or ceilings in {symbol}; pass "
+            f"divisors={{{symbol}: k}} for the form exact on multiples of k, or give numbers "
+            "for the other symbols")
+    sols = sp.solve(sp.Eq(sp.expand(F - ridge * M), 0), symbol)
+    sols = [r for r in sols if r.is_real is not False and r.is_positive is not False
+            and r.is_nonpositive is not True]
+    if not sols:
+        return None
+    if len(sols) > 1:  # a +- q pair: the crossing of a rising intensity is the larger root
+        sols = [r for r in sols if all(d is r or not sp.expand(r - d).could_extract_minus_sign()
+                                       for d in sols)]
+    if len(sols) != 1:
+        raise LayerCalcError(f"critical_value: several candidate thresholds {sols}; give "
+                             "numbers for some symbols")
+    return sp.simplify(sols[0])
+
+
+def critical_resolution(model: Any, channels: Any, hardware: str | Hardware,
+                        dtype: str = "fp16", convention: str | Convention = "2*macs",
+                        memory_model: str | MemoryModel = "compulsory", *, batch: Any = 1,
+                        ndim: int = 2, sparse: bool = False, divisors: dict | None = None,
+                        start: int | None = None, symbol: sp.Symbol | None = None,
+                        **dtypes: Any) -> Any:
+    """The smallest square (cubic, ``ndim=3``; length, ``ndim=1``) input resolution ``R`` at
+    which `model` on ``(channels, R, ..., R)`` is compute-bound as a whole (FLOPs/bytes of the
+    network total >= the ridge), by `critical_value`: an exact int for numeric hardware, the
+    exact threshold expression when ``pi``/``beta`` are symbols, None if never.
+    The search starts at `start`, by default the smallest resolution the model accepts (a
+    VGG needs 32: five 2x2 pools).
+
+    Worked example, a 3x3 conv 64 -> 64 with bias in fp16 on an A100 80GB (ridge
+    ``312e12 / 2039e9``): ``FLOPs = 2*64*64*9*R^2 = 73728 R^2`` and ``bytes = 2*(64 R^2 +
+    36928 + 64 R^2) = 256 R^2 + 73856``, so ``R^2 >= 73856 ridge / (73728 - 256 ridge) =
+    327.04``, ``R >= 18.08``: 19. With ``pi`` and ``beta`` as symbols:
+
+    >>> import sympy as sp
+    >>> from layercalc import Conv2d, Hardware
+    >>> conv = Conv2d(64, 64, 3, padding=1)
+    >>> critical_resolution(conv, 64, "a100-sxm4-80gb", "fp16")
+    19
+    >>> pi, beta = sp.symbols("pi beta", positive=True)
+    >>> critical_resolution(conv, 64, Hardware("teach", {"fp16": pi}, beta, "symbols"))
+    sqrt(1154)*sqrt(pi)*sqrt(1/(288*beta - pi))/2
+    """
+    if ndim not in (1, 2, 3):
+        raise LayerCalcError(f"critical_resolution: ndim (={ndim!r}) must be 1, 2 or 3")
+    R = symbol if symbol is not None else symbols("R")
+
+    def report(r: Any) -> Any:
+        return analyze(model, (channels, *([r] * ndim)), batch=batch)
+
+    if start is None:
+        start = _smallest_valid(report)
+    return critical_value(report, R, hardware, dtype, convention, memory_model, sparse=sparse,
+                          divisors=divisors, start=start, **dtypes)
+
+
+def _smallest_valid(report: Callable[[int], Any], limit: int = 1 << 16) -> int:
+    """The smallest size the model accepts (sizes are valid from some value on)."""
+
+    def ok(v: int) -> bool:
+        try:
+            report(v)
+        except ShapeError:
+            return False
+        return True
+
+    if ok(1):
+        return 1
+    lo, hi = 1, 2
+    while not ok(hi):
+        if hi >= limit:
+            raise LayerCalcError(f"critical_resolution: the model accepts no size up to {limit}")
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi

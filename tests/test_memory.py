@@ -159,3 +159,239 @@ def test_report_total_is_sum_of_rows_and_batch_keeps_weights(case, batch, model,
     assert mb.act_reads == batch * m1.act_reads
     assert mb.writes == batch * m1.writes
     assert model_size(rb, dtype) == model_size(r1, dtype)
+
+
+# -- KV-cache dtype -----------------------------------------------------------------------------
+def _decoder(cache_len=4096):
+    """A decode step of a Llama-like layer: q projection, attention over the cache, o proj."""
+    return lc.Sequential(q=lc.Linear(4096, 4096, bias=False),
+                         attn=lc.KVCacheDecode(32, 128, cache_len, num_kv_heads=8),
+                         o=lc.Linear(4096, 4096, bias=False))
+
+
+def test_kv_cache_dtype_by_hand():
+    """Cache: 2 * 4096 tokens * 8 KV heads * 128 = 8,388,608 elements per sample. Per batch
+    element the attention row also reads the 4096-element query and writes 4096 elements."""
+    r = lc.analyze(_decoder(), (1, 4096), batch=4)
+    w = 2 * 4096 * 4096  # two projection matrices, read once per batch
+    fp16 = memory(r, dtype="fp16")
+    assert fp16.kv_reads == 2 * 4 * 8_388_608  # kv_dtype defaults to the activation dtype
+    m = memory(r, dtype="fp16", kv_dtype="int4")
+    assert m.kv_reads == 4 * 8_388_608 // 2
+    assert m.weight_reads == 2 * w
+    # activations: 4 samples x (q in 4096, attn query 4096, o in 4096) at 2 bytes, + cache
+    assert m.reads == 2 * w + 2 * 4 * 3 * 4096 + 4 * 8_388_608 // 2
+    assert m.writes == 2 * 4 * 3 * 4096
+    assert fp16.total - m.total == 4 * 8_388_608 * (2 - sp.Rational(1, 2))
+    # the rows add up to the report, and kv_dtype changes nothing without a cache
+    assert sum((memory(row, dtype="fp16", kv_dtype="int4") for row in r.rows),
+               MemoryTraffic(0, 0)) == m
+    lin = lc.analyze(lc.Linear(64, 64), (64,))
+    assert memory(lin, kv_dtype="int8") == memory(lin)
+
+
+def test_kv_cache_dtype_sliding_window_and_no_reuse():
+    layer = lc.KVCacheDecode(8, 64, 10_000, num_kv_heads=2, window=256)
+    r = lc.analyze(layer, (1, 512))
+    m = memory(r, dtype="fp16", kv_dtype="int8")
+    assert m.kv_reads == 2 * 256 * 2 * 64  # min(cache_len, window) tokens, 1 byte
+    assert m.reads == m.kv_reads + 2 * 512
+    # no_reuse: one activation read per MAC (2*H*window*d), minus the query read once
+    n = memory(r, "no_reuse", dtype="fp16", kv_dtype="int8")
+    assert n.kv_reads == 2 * 8 * 256 * 64 - 512
+    assert n.reads == n.kv_reads + 2 * 512
+
+
+def test_kv_cache_dtype_needs_rows_symbolic_ok():
+    c = lc.KVCacheDecode(32, 128, 4096).cost((1, 4096))
+    with pytest.raises(lc.LayerCalcError, match="kv_dtype needs a Report or a Row"):
+        memory(c, kv_dtype="int8")
+    assert memory(c).kv_reads == 0  # a bare Cost does not know the split
+    S = sp.Symbol("S", integer=True, positive=True)
+    r = lc.analyze(lc.KVCacheDecode(32, 128, S, num_kv_heads=8), (1, 4096))
+    m = memory(r, dtype="bf16", kv_dtype="fp8")
+    assert sp.expand(m.kv_reads - 2 * S * 8 * 128) == 0
+    assert sp.expand(m.reads - (2 * S * 1024 + 2 * 4096)) == 0
+
+
+# -- peak activation memory ---------------------------------------------------------------------
+def test_peak_memory_worked_example_residual_by_hand():
+    """conv0 (3->8, 8x8), relu, then a residual block (conv, relu, conv, + x, relu), fp32.
+
+    step     alive (elements)                                  sum
+    conv0    input 192 + conv0 out 512                         704
+    relu     conv0 out + relu out                              1024
+    conv1    x (kept for the add) + conv1 out                  1024
+    relu     x + conv1 out + relu out                          1536
+    conv2    x + relu out + conv2 out                          1536
+    add      x + conv2 out + sum                               1536
+    relu     sum + out                                         1024
+    """
+    block = lc.Residual(lc.Sequential(lc.Conv2d(8, 8, 3, padding=1), lc.ReLU(),
+                                      lc.Conv2d(8, 8, 3, padding=1)), activation=lc.ReLU())
+    net = lc.Sequential(lc.Conv2d(3, 8, 3, padding=1), lc.ReLU(), block)
+    p = lc.peak_memory(net, (3, 8, 8))
+    assert [(path, v // 4) for path, v in p.steps] == [
+        ("0", 704), ("1", 1024), ("2.0", 1024), ("2.1", 1536), ("2.2", 1536), ("2.add", 1536),
+        ("2.relu", 1024)]
+    assert (p.activations, p.path) == (1536 * 4, "2.1")
+    assert p.weights == 4 * (224 + 2 * 584) and p.kv_cache == 0
+    assert p.total == p.activations + p.weights
+    # batch and dtype scale activations; weights stay once, in their own dtype
+    q = lc.peak_memory(net, (3, 8, 8), "fp16", batch=8, weight_dtype="int8")
+    assert (q.activations, q.weights) == (1536 * 2 * 8, 224 + 2 * 584)
+
+
+def test_peak_memory_parallel_and_views_by_hand():
+    """Parallel(conv a, conv b, merge=concat) on x (4x4x4 = 64 elements), then Flatten (a
+    view) and Linear. Branch a runs with x alive (x + a = 64 + 32); branch b with x and a
+    (64 + 32 + 48); x dies; the concat holds a, b and the result (32 + 48 + 80)."""
+    net = lc.Sequential(
+        lc.Parallel(lc.Conv2d(4, 2, 1), lc.Conv2d(4, 3, 1)),
+        lc.Flatten(), lc.Linear(80, 10), lc.Dropout(0.5))
+    p = lc.peak_memory(net, (4, 4, 4), "int8")
+    assert [v for _, v in p.steps] == [96, 144, 160, 80, 90, 10]
+    assert (p.activations, p.path) == (160, "0.cat")
+    # Identity shortcut of a residual: x is the add's second input, counted once
+    r = lc.peak_memory(lc.Residual(lc.Identity()), (10,), "int8")
+    assert [v for _, v in r.steps] == [10, 20]
+
+
+def test_peak_memory_kv_cache_and_symbolic():
+    p = lc.peak_memory(_decoder(1000), (1, 4096), "fp16", kv_dtype="int8")
+    assert p.kv_cache == 2 * 1000 * 8 * 128
+    assert p.weights == 2 * 2 * 4096 * 4096
+    H = sp.Symbol("H", integer=True, positive=True)
+    net = lc.Sequential(lc.Conv2d(3, 16, 3, stride=2, padding=1), lc.ReLU(),
+                        lc.Residual(lc.Sequential(lc.Conv2d(16, 16, 3, padding=1), lc.ReLU())))
+    ps = lc.peak_memory(net, (3, H, H))
+    for h in (1, 2, 7, 32):
+        pn = lc.peak_memory(net, (3, h, h))
+        assert sp.sympify(ps.activations).subs(H, h) == pn.activations
+        assert [sp.sympify(v).subs(H, h) for _, v in ps.steps] == [v for _, v in pn.steps]
+
+
+def test_peak_memory_zoo_values():
+    """ResNet-50 at 224: three 56x56x256 tensors (3 x 802,816 elements) are alive first in
+    layer1.0's downsample BN (the body's output, the 1x1 conv's output, the BN's output), and
+    again in every identity-shortcut add of layer1 (x, body output, sum); the fp32 weights are
+    4 x (25,557,032 params + 53,120 BN buffers)."""
+    p = lc.peak_memory(lc.zoo.resnet50(), (3, 224, 224))
+    assert (p.activations, p.path) == (4 * 3 * 802_816, "layer1.0.downsample.1")
+    assert p.weights == 4 * (25_557_032 + 53_120)
+    steps = dict(p.steps)
+    assert steps["layer1.1.add"] == steps["layer1.2.add"] == p.activations
+    assert steps["layer1.0.add"] == 4 * (3 * 802_816)  # body output, shortcut output, sum
+
+
+def test_peak_memory_unknown_container():
+    class Odd(lc.network._Container):
+        def _walk(self, tracer, x, src, path):
+            return tracer.leaf(lc.ReLU(), [x], [src], path)
+
+    with pytest.raises(lc.LayerCalcError, match="cannot walk a Odd"):
+        lc.peak_memory(Odd(), (4,))
+
+
+# brute force: an independent liveness simulation on a flattened op list ------------------------
+@st.composite
+def _nets(draw, c, depth=0):
+    """A random nesting of Sequential / Residual / Parallel over simple layers; returns
+    (node, output channels). Spatial size is untouched (1x1 convs)."""
+    kinds = ["leaf"] * 3 + (["seq", "res", "par"] if depth < 3 else [])
+    kind = draw(st.sampled_from(kinds if depth else ["seq", "res", "par"]))
+    if kind == "leaf":
+        which = draw(st.sampled_from(["relu", "conv", "identity", "dropout"]))
+        if which == "conv":
+            k = draw(st.integers(1, 4))
+            return lc.Conv2d(c, k, 1), k
+        return {"relu": lc.ReLU(), "identity": lc.Identity(), "dropout": lc.Dropout()}[which], c
+    if kind == "seq":
+        items, cc = [], c
+        for _ in range(draw(st.integers(1, 3))):
+            node, cc = draw(_nets(cc, depth + 1))
+            items.append(node)
+        return lc.Sequential(*items), cc
+
+    def to(node, cin, cout):
+        return node if cin == cout else lc.Sequential(node, lc.Conv2d(cin, cout, 1))
+
+    if kind == "res":
+        body, cb = draw(_nets(c, depth + 1))
+        short = None
+        if draw(st.booleans()):
+            short, cs = draw(_nets(c, depth + 1))
+            short = to(short, cs, c)
+        act = lc.ReLU() if draw(st.booleans()) else None
+        return lc.Residual(to(body, cb, c), short, activation=act), c
+    merge = draw(st.sampled_from(["concat", "add", "mul"]))
+    branches, outs = [], []
+    for _ in range(draw(st.integers(1, 3))):
+        b, cb = draw(_nets(c, depth + 1))
+        if merge != "concat":
+            b, cb = to(b, cb, c), c
+        branches.append(b)
+        outs.append(cb)
+    return lc.Parallel(*branches, merge=merge), (sum(outs) if merge == "concat" else c)
+
+
+def _flatten(node, x, ops):
+    """Append (layer or merge kind, input tensor ids) to `ops`; return the output tensor id
+    (the op index)."""
+    if isinstance(node, lc.Layer):
+        ops.append((node, [x]))
+        return len(ops) - 1
+    if isinstance(node, lc.Sequential):
+        for child in node:
+            x = _flatten(child, x, ops)
+        return x
+    if isinstance(node, lc.Residual):
+        y = _flatten(node.body, x, ops)
+        s = x if node.shortcut is None else _flatten(node.shortcut, x, ops)
+        ops.append(("Add", [y, s]))
+        out = len(ops) - 1
+        return out if node.activation is None else _flatten(node.activation, out, ops)
+    assert isinstance(node, lc.Parallel)
+    outs = [_flatten(b, x, ops) for _, b in node.children()]
+    if len(outs) == 1:
+        return outs[0]
+    ops.append(({"concat": "Concat", "add": "Add", "mul": "Mul"}[node.merge], outs))
+    return len(ops) - 1
+
+
+def _naive_peak(model, shape, nbytes):
+    ops = []
+    final = _flatten(model, -1, ops)
+    rows = lc.analyze(model, shape).rows
+    assert len(rows) == len(ops)
+    size = {-1: sp.prod(shape)}
+    storage = {-1: -1}  # tensor -> storage (views share their input's storage)
+    for t, ((op, ins), row) in enumerate(zip(ops, rows)):
+        assert op == row.kind if isinstance(op, str) else op is row.layer
+        if isinstance(op, (lc.Identity, lc.Flatten)):  # Dropout is an Identity
+            storage[t] = storage[ins[0]]
+        else:
+            storage[t] = t
+            size[t] = sp.prod(row.output_shape)
+    last = {}
+    for t, (_, ins) in enumerate(ops):
+        for i in ins:
+            last[storage[i]] = t
+    last[storage[final]] = len(ops)  # the result outlives the pass
+    steps = []
+    for t in range(len(ops)):
+        alive = {s for s in size if s <= t and last.get(s, -2) >= t}
+        steps.append(sum(size[s] for s in alive) * nbytes)
+    return max([size[-1] * nbytes, *steps]), steps
+
+
+@given(st.integers(1, 3).flatmap(lambda c: st.tuples(st.just(c), _nets(c))),
+       st.sampled_from(["fp32", "int8"]))
+def test_peak_memory_matches_naive_liveness(case, dtype):
+    c, (net, _) = case
+    shape = (c, 2, 3)
+    peak, steps = _naive_peak(net, shape, dtype_bytes(dtype))
+    p = lc.peak_memory(net, shape, dtype)
+    assert [v for _, v in p.steps] == steps
+    assert p.activations == peak
+    assert lc.peak_memory(net, shape, dtype, batch=3).activations == 3 * peak

@@ -69,7 +69,7 @@ def _public_module(dotted: str, problems: set[str]) -> types.ModuleType | None:
 def private_uses(source: str) -> list[str]:
     """Every use of a non-public part of layercalc in a code cell's `source`: a private module
     (``from layercalc.conventions import ...``), a name not in ``__all__`` (``lc._x``,
-    ``lc.blocks.scale_channels``) or any ``layercalc._`` / ``lc._`` spelling."""
+    ``lc.blocks.OrderedDict``) or any ``layercalc._`` / ``lc._`` spelling."""
     problems: set[str] = set()
     for match in re.finditer(r"\b(?:layercalc|lc)\._(?!_)\w*", source):
         problems.add(f"uses {match.group(0)}")
@@ -130,8 +130,8 @@ def test_private_use_checker():
         "imports the private module layercalc.conventions"]
     assert private_uses("import layercalc.floors") == [
         "imports the private module layercalc.floors"]
-    assert private_uses("import layercalc as lc\nlc.blocks.scale_channels(32, 0.5)") == [
-        "uses lc.blocks.scale_channels, which lc.blocks does not export"]
+    assert private_uses("import layercalc as lc\nlc.blocks.OrderedDict()") == [
+        "uses lc.blocks.OrderedDict, which lc.blocks does not export"]
     assert "uses lc._x" in private_uses("import layercalc as lc\nlc._x")
     assert private_uses("import layercalc as lc\nlc.__version__") == []
     assert private_uses("from layercalc import human") == [

@@ -1,0 +1,324 @@
+"""Inference-time fusion: BatchNorm folded into the preceding conv or linear layer, and
+elementwise activations merged into the layer that produces their input.
+
+`fuse(model)` returns a new model of the same containers and child names, so every report
+path that survives is unchanged:
+
+1. **BatchNorm folding** (seed 004, "conv, batch norm, ReLU"): a ``BatchNorm{1,2,3}d`` with
+   running statistics that directly follows a convolution (or transposed convolution) or a
+   `Linear` in the same `Sequential` is removed, and the producer gains a bias::
+
+       W' = W * gamma / sqrt(var + eps)
+       b' = (b - mean) * gamma / sqrt(var + eps) + beta
+
+   (`fold_batchnorm` computes it). The BN's ``2C`` parameters, ``2C`` buffers and every op
+   disappear; the producer gains ``C`` bias parameters and one bias add per output. Its row
+   disappears from the report; the producer keeps its path. A second BatchNorm right after
+   folds too (BN after BN is still one affine map per channel).
+2. **Activation fusion** (seed 004, "Fusion": ReLU on 28x28x512 moves 802,816 elements that
+   fusing it into the conv saves): an elementwise activation (ReLU, ReLU6, LeakyReLU, PReLU,
+   ELU, Sigmoid, Tanh, GELU, SiLU, Hardswish, Hardsigmoid) whose producer is the previous
+   sibling in a `Sequential` (views such as Dropout or Flatten in between are skipped), or the
+   add of a `Residual`, is wrapped in `FusedActivation`: same kind, same path, same ops (the
+   producer's kernel still computes them), but no activation reads or writes (tap reads
+   included). A PReLU still reads its slopes.
+
+Not fused (left as they are): a BatchNorm without running statistics or not directly after a
+conv/linear sibling (pre-activation blocks), an activation that is the first child of its
+`Sequential` (its producer lives in another container), Softmax (a reduction), and anything
+inside a container other than Sequential, Residual and Parallel (its dataflow is not public;
+`fuse_report` lists such containers in ``skipped``).
+`fuse_report` analyses both models and compares params, MACs, FLOPs, memory traffic per
+memory model and peak memory.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from .conventions import Convention, get_convention
+from .cost import Cost
+from .dims import Dim, as_count, eq, truth
+from .layers import (
+    ELU, GELU, BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv1d, Conv2d, Conv3d,
+    ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Flatten, Hardsigmoid, Hardswish,
+    Identity, Layer, LeakyReLU, Linear, PReLU, ReLU, ReLU6, Reshape, Sigmoid, SiLU, Slice,
+    Tanh,
+)
+from .memory import MemoryModel, get_memory_model, memory, model_size, peak_memory
+from .network import Functional, Parallel, Residual, Sequential, Tied, analyze
+from .report import Report, human
+
+__all__ = ["fuse", "fuse_report", "FuseReport", "FusedActivation", "fold_batchnorm",
+           "FOLDABLE", "FUSABLE_ACTIVATIONS"]
+
+#: Layers a following BatchNorm folds into (per output channel: the channel axis of the output).
+FOLDABLE = (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Linear)
+_BATCHNORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d)
+#: Elementwise activations that fuse into their producer.
+FUSABLE_ACTIVATIONS = (ReLU, ReLU6, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU, SiLU,
+                       Hardswish, Hardsigmoid)
+_VIEWS = (Identity, Flatten, Reshape, Slice)  # Identity covers Dropout*: no data moved
+
+
+def fold_batchnorm(weight: Any, bias: Any, gamma: Any, beta: Any, mean: Any, var: Any,
+                   eps: Any) -> tuple[Any, Any]:
+    """Fold an inference BatchNorm into the preceding layer, for one output channel.
+
+    ``W' = W * gamma / sqrt(var + eps)``, ``b' = (b - mean) * gamma / sqrt(var + eps) +
+    beta`` (seed 004, from ``z = gamma * ((sum_i x_i w_i + b) - mean) / sqrt(var + eps) +
+    beta``; valid for conv or linear -> BN, not BN -> conv). `weight` is the channel's weights
+    (a number, a SymPy expression, or an array); ``bias=0`` for a layer without bias. Works on
+    numbers (``** 0.5``) and SymPy (``sqrt``).
+
+    >>> import sympy as sp
+    >>> w, b, g, be, m, v, e, x = sp.symbols("w b gamma beta mu sigma2 epsilon x")
+    >>> fold_batchnorm(w, b, g, be, m, v, e)
+    (gamma*w/sqrt(epsilon + sigma2), beta + gamma*(b - mu)/sqrt(epsilon + sigma2))
+    >>> fold_batchnorm(2.0, 0.0, 1.0, 0.5, 1.0, 3.0, 1.0)
+    (1.0, 0.0)
+    """
+    denom = var + eps
+    root = sp.sqrt(denom) if isinstance(denom, sp.Basic) else denom ** 0.5
+    scale = gamma / root
+    return weight * scale, (bias - mean) * scale + beta
+
+
+@dataclass(frozen=True)
+class _FusedActivation(Layer):
+    """An elementwise activation fused into its producer: the activation's ops, none of its
+    activation traffic (its input never leaves the producer's kernel; the producer writes
+    the activated output). ``kind`` is the wrapped layer's, so report paths and kinds are
+    unchanged; ``into`` names the producer's path (for reports).
+
+    >>> c = FusedActivation(ReLU()).cost((512, 28, 28))
+    >>> c.ops["cmp"], c.act_reads, c.writes
+    (401408, 0, 0)
+    """
+
+    layer: Layer
+    into: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind
+
+    def output_shape(self, x: Any) -> tuple[Dim, ...]:
+        return self.layer.output_shape(x)
+
+    def cost(self, x: Any) -> Cost:
+        c = self.layer.cost(x)
+        note = f"{self.kind} fused into its producer: its reads and writes are not counted"
+        return replace(c, act_reads=0, writes=0, tap_reads=0, notes=(*c.notes, note))
+
+
+#: Public name of the fused wrapper (kept out of the layer registry: it is not a PyTorch layer).
+FusedActivation = _FusedActivation
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path and name else (path or name)
+
+
+def _sequential(items: list[tuple[str, Any]]) -> Sequential:
+    names = [n for n, _ in items]
+    if len(set(names)) == len(names):
+        return Sequential(OrderedDict(items))
+    return Sequential(items)  # a repeated name: one module called twice (torchvision's relu)
+
+
+def _channels(layer: Layer) -> Any:
+    return layer.out_features if isinstance(layer, Linear) else layer.out_channels
+
+
+class _Fuser:
+    def __init__(self) -> None:
+        self.folded: list[tuple[str, str]] = []
+        self.fused: list[tuple[str, str]] = []
+        self.skipped: list[str] = []
+
+    def last_op(self, node: Any, path: str) -> str | None:
+        """Path of the leaf that writes `node`'s output, or None if that is a view or unknown."""
+        if isinstance(node, Layer):
+            return None if isinstance(node, _VIEWS) else (path or node.kind.lower())
+        if isinstance(node, (Tied, Functional)):
+            return None if isinstance(node.layer, _VIEWS) else (path or node.layer.kind.lower())
+        if isinstance(node, Sequential):
+            for name, child in reversed(node.children()):
+                if not isinstance(child, _VIEWS):
+                    return self.last_op(child, _join(path, name))
+            return None
+        if isinstance(node, Residual):
+            if node.activation is not None:
+                return _join(path, node.activation.kind.lower())
+            return _join(path, "add")
+        if isinstance(node, Parallel):
+            items = node.children()
+            if len(items) > 1:
+                return _join(path, {"concat": "cat", "add": "add", "mul": "mul"}[node.merge])
+            return self.last_op(items[0][1], _join(path, items[0][0]))
+        return None
+
+    def activation(self, act: Any, producer: str | None, path: str) -> Any:
+        if producer is None or type(act) not in FUSABLE_ACTIVATIONS:
+            return act
+        self.fused.append((path, producer))
+        return _FusedActivation(act, producer)
+
+    def walk(self, node: Any, path: str) -> Any:
+        if isinstance(node, (Layer, Tied, Functional)):
+            return node
+        if isinstance(node, Sequential):
+            out: list[tuple[str, Any]] = []
+            for name, child in node.children():
+                child = self.walk(child, _join(path, name))
+                here = _join(path, name)
+                prev = out[-1][1] if out else None
+                if (isinstance(child, _BATCHNORMS) and child.track_running_stats
+                        and type(prev) in FOLDABLE
+                        and truth(eq(_channels(prev), child.num_features)) is not False):
+                    pname = out[-1][0]
+                    out[-1] = (pname, replace(prev, bias=True))
+                    self.folded.append((_join(path, pname), here))
+                    continue
+                if type(child) in FUSABLE_ACTIVATIONS:
+                    producer = None
+                    for pname, p in reversed(out):
+                        if not isinstance(p, _VIEWS):
+                            producer = self.last_op(p, _join(path, pname))
+                            break
+                    child = self.activation(child, producer, here)
+                out.append((name, child))
+            new = _sequential(out)
+            if hasattr(node, "name"):
+                new.name = node.name  # type: ignore[attr-defined]
+            return new
+        if isinstance(node, Residual):
+            body = self.walk(node.body, path)
+            short = (None if node.shortcut is None
+                     else self.walk(node.shortcut, _join(path, node.shortcut_name)))
+            act = node.activation
+            if act is not None:
+                act = self.activation(act, _join(path, "add"),
+                                      _join(path, act.kind.lower()))
+            return Residual(body, short, activation=act, shortcut_name=node.shortcut_name)
+        if isinstance(node, Parallel):
+            items = [(name, self.walk(b, _join(path, name))) for name, b in node.children()]
+            return Parallel(OrderedDict(items), merge=node.merge)
+        self.skipped.append(path or type(node).__name__)  # unknown structure: left as is
+        return node
+
+
+def _fuse(model: Any) -> tuple[Any, tuple, tuple, tuple]:
+    f = _Fuser()
+    return f.walk(model, ""), tuple(f.folded), tuple(f.fused), tuple(dict.fromkeys(f.skipped))
+
+
+def fuse(model: Any) -> Any:
+    """The inference-fused copy of `model` (see the module docstring): BatchNorms folded into
+    the preceding conv/linear (which gains a bias), elementwise activations fused into their
+    producer (ops kept, traffic removed). Containers and child names are kept; `model` is not
+    changed.
+
+    Conv -> BN -> ReLU (seed 004): the BN's 128 values disappear, the conv gains 32 biases,
+    the ReLU keeps its compares and moves nothing.
+
+    >>> from layercalc import BatchNorm2d, Conv2d, ReLU, Sequential, analyze
+    >>> net = Sequential(Conv2d(16, 32, 3, bias=False), BatchNorm2d(32), ReLU())
+    >>> [(r.path, r.kind, r.cost.params) for r in analyze(fuse(net), (16, 8, 8)).rows]
+    [('0', 'Conv2d', 4640), ('2', 'ReLU', 0)]
+    """
+    return _fuse(model)[0]
+
+
+@dataclass(frozen=True)
+class FuseReport:
+    """`model` before and after `fuse`, analysed on the same input.
+
+    ``before``/``after`` are the Reports; ``folded`` lists ``(producer path, BatchNorm
+    path)`` pairs, ``fused`` lists ``(activation path, producer path)`` pairs, ``skipped`` the
+    paths of containers of unknown structure left unfused; ``totals`` maps
+    a metric name to ``(before, after)``: ``params``, ``buffers``, ``macs``, ``flops[<conv>]``
+    per convention, ``memory[<model>]`` (bytes moved) per memory model, ``peak activations``
+    and ``model size`` (bytes).
+    """
+
+    before: Report
+    after: Report
+    folded: tuple[tuple[str, str], ...]
+    fused: tuple[tuple[str, str], ...]
+    totals: dict
+    dtype: Any = "fp32"
+    skipped: tuple[str, ...] = ()
+
+    def to_text(self) -> str:
+        """A small table: metric, before, after, change."""
+        head = ("metric", "before", "after", "after - before")
+        body = []
+        for k, (b, a) in self.totals.items():
+            body.append((k, _exact(b), _exact(a), _exact(as_count(a - b))))
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
+
+        def line(r: tuple) -> str:
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+        name = self.before.name or "model"
+        out = [f"{name}: fused, input {self.before.input_shape}, batch {self.before.batch}, "
+               f"bytes in {self.dtype}",
+               f"{len(self.folded)} BatchNorm folded, {len(self.fused)} activations fused"
+               + (f"; left unfused (unknown containers): {', '.join(self.skipped)}"
+                  if self.skipped else ""),
+               line(head), *map(line, body)]
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _exact(v: Any) -> str:
+    return f"{v:,}" if type(v) is int else (human(v) if isinstance(v, sp.Basic) and v.is_number
+                                             else str(v))
+
+
+def fuse_report(model: Any, input_shape: Any, batch: Dim = 1, *, dtype: Any = "fp32",
+                conventions: Iterable[str | Convention] = ("macs", "2*macs"),
+                memory_models: Iterable[str | MemoryModel] = ("compulsory", "no_reuse"),
+                name: str = "") -> FuseReport:
+    """Analyse `model` and ``fuse(model)`` on `input_shape` and compare their totals (exact
+    ints, or SymPy with symbolic sizes). Bytes use `dtype`.
+
+    Seed 004's conv -> BN -> ReLU at 28x28x512 in int8 (one byte per element): the ReLU's
+    802,816 accesses and the BN's 802,816 + 2048 disappear, the 512 biases are read once:
+
+    >>> from layercalc import BatchNorm2d, Conv2d, ReLU, Sequential
+    >>> net = Sequential(Conv2d(256, 512, 3, padding=1, bias=False), BatchNorm2d(512), ReLU())
+    >>> r = fuse_report(net, (256, 28, 28), dtype="int8", memory_models=["compulsory"])
+    >>> r.totals["params"], r.totals["memory[compulsory]"]
+    ((1180672, 1180160), (3389440, 1782272))
+    >>> r.folded, r.fused
+    ((('0', '1'),), (('2', '0'),))
+    """
+    before = analyze(model, input_shape, batch=batch, name=name)
+    fused, folded, acts, skipped = _fuse(model)
+    after = analyze(fused, input_shape, batch=batch, name=before.name)
+    totals: dict[str, tuple[Any, Any]] = {}
+    for key in ("params", "buffers", "macs"):
+        totals[key] = (getattr(before.total, key), getattr(after.total, key))
+    for c in conventions:
+        conv = get_convention(c)
+        totals[f"flops[{conv.name}]"] = (before.flops(conv), after.flops(conv))
+    for m in memory_models:
+        mm = get_memory_model(m)
+        totals[f"memory[{mm.name}]"] = (memory(before, mm, dtype).total,
+                                        memory(after, mm, dtype).total)
+    if not skipped:  # peak_memory needs the dataflow of every container
+        totals["peak activations"] = (peak_memory(model, input_shape, dtype, batch).activations,
+                                      peak_memory(fused, input_shape, dtype, batch).activations)
+    totals["model size"] = (model_size(before, dtype), model_size(after, dtype))
+    return FuseReport(before, after, folded, acts, totals, dtype, skipped)
