@@ -84,6 +84,16 @@ def _load_model(spec: str) -> tuple[Any, str]:
     return get_model(spec)(), spec
 
 
+def _input_shape(args: argparse.Namespace) -> tuple:
+    """``--input`` if given, else the zoo model's default input (token ids at the context
+    length for language models; ``(3, 224, 224)`` for everything else)."""
+    if args.input is not None:
+        return parse_dims(args.input)
+    from .zoo import DEFAULT_INPUTS
+
+    return DEFAULT_INPUTS.get(args.model, (3, 224, 224))
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
         raise ParseError(message)
@@ -95,8 +105,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     s = sub.add_parser("summary", help="per-layer report of a model")
     s.add_argument("model", help="zoo name (see `layercalc list models`) or file.py:function")
-    s.add_argument("--input", default="3x224x224", help="input shape without the batch, e.g. "
-                   "3x224x224 or 3xHxW (default: 3x224x224)")
+    s.add_argument("--input", default=None, help="input shape without the batch, e.g. "
+                   "3x224x224 or 3xHxW (default: 3x224x224; a language model's context "
+                   "length, e.g. 1024 for gpt2)")
     s.add_argument("--batch", default="1", help="batch size, an integer or a name")
     s.add_argument("--format", default="table",
                    choices=["table", "md", "markdown", "csv", "json", "latex"])
@@ -107,7 +118,8 @@ def _build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="one model under every convention, differences "
                        "explained by layer kind")
     c.add_argument("model", help="zoo name or file.py:function")
-    c.add_argument("--input", default="3x224x224", help="input shape without the batch")
+    c.add_argument("--input", default=None, help="input shape without the batch (default "
+                   "as for summary)")
     c.add_argument("--batch", default="1", help="batch size, an integer or a name")
     c.add_argument("--conventions", default=None,
                    help="comma-separated convention names (default: all)")
@@ -123,7 +135,8 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dtype", default="fp16", help="data type of compute and bytes "
                    "(default: fp16)")
     r.add_argument("--batch", default="1", help="comma-separated batch sizes (default: 1)")
-    r.add_argument("--input", default="3x224x224", help="input shape without the batch")
+    r.add_argument("--input", default=None, help="input shape without the batch (default "
+                   "as for summary)")
     r.add_argument("--memory-model", default="compulsory",
                    help="compulsory or no_reuse (default: compulsory)")
     r.add_argument("--convention", default="2*macs",
@@ -141,7 +154,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _summary(args: argparse.Namespace) -> str:
     model, name = _load_model(args.model)
-    shape = parse_dims(args.input)
+    shape = _input_shape(args)
     (batch,) = parse_dims(args.batch, "--batch")
     conv = get_convention(args.convention)
     report = analyze(model, shape, batch=batch, name=name)
@@ -162,7 +175,7 @@ def _compare(args: argparse.Namespace) -> str:
     from .compare import compare
 
     model, name = _load_model(args.model)
-    shape = parse_dims(args.input)
+    shape = _input_shape(args)
     (batch,) = parse_dims(args.batch, "--batch")
     names = None
     if args.conventions:
@@ -207,7 +220,7 @@ def _roofline(args: argparse.Namespace) -> str:
         if v is not None and v < 1:
             raise ParseError(f"--{flag} (={v}) must be a positive integer")
     model, name = _load_model(args.model)
-    shape = parse_dims(args.input)
+    shape = _input_shape(args)
     batches = parse_dims(args.batch, "--batch")
     hw = get_hardware(args.hardware)
     conv = get_convention(args.convention)

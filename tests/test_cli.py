@@ -82,3 +82,13 @@ def test_symbolic_resnet50_prints_closed_forms(capsys):
     assert "MACs: 14417920*ceiling(H/32)*ceiling(W/32) + 7471104*ceiling(H/16)*ceiling(W/16)" in out
     macs_line = [ln for ln in out.splitlines() if ln.startswith("Params:")][0]
     assert "floor(" not in macs_line  # (max-pool's valid-tap count keeps a genuine floor)
+
+
+def test_language_models_default_to_their_context_length(capsys):
+    """Without --input, gpt2 is analyzed on 1024 token ids (zoo.DEFAULT_INPUTS), not on an
+    image; its parameter count is the released checkpoint's 124,439,808 (values.toml)."""
+    assert main(["summary", "gpt2", "--format", "json"]) == 0
+    import json
+
+    d = json.loads(capsys.readouterr().out)
+    assert d["input_shape"] == [1024] and d["total"]["params"] == 124439808
