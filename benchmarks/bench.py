@@ -104,6 +104,18 @@ def main() -> None:
     t_sw = median_ms(lambda: lc.sweep(closed, H=grid_h, W=grid_w), repeat=5, warmup=1)
     row("sweep resnet50 MACs over 10^6 (H, W) pairs [ms]", t_sw, "<= 250 ms")
 
+    report = lc.analyze(resnet50, x)
+    t_tools = median_ms(lambda: [report.flops(n) for n in lc.TOOL_CONVENTIONS], repeat=10)
+    row(f"{len(lc.TOOL_CONVENTIONS)} tool conventions on resnet50's report [ms]", t_tools,
+        "", "one forward pass per tool with PyTorch")
+    t_cmp = median_ms(lambda: lc.compare(report), repeat=5, warmup=1)
+    row("compare(resnet50): every convention, by kind [ms]", t_cmp, "")
+
+    T = lc.symbols("T")
+    gpt2 = lc.zoo.gpt2()
+    t_gpt = median_ms(lambda: lc.analyze(gpt2, (T,)).total, repeat=3, warmup=1)
+    row("symbolic total of gpt2 in sequence length T [ms]", t_gpt, "")
+
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import layercalc"],
                          capture_output=True, text=True, check=True).stderr.splitlines()
     total_us = int(out[-1].split("|")[1])

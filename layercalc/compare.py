@@ -97,7 +97,7 @@ class Comparison:
 
     def _name_multiple(self, kind: str, diff: Dim) -> str:
         for unit, n in self._units(kind):
-            q = sp.nsimplify(sp.sympify(diff) / n) if type(n) is not int or n else None
+            q = (sp.cancel(sp.sympify(diff) / n) if type(n) is not int or n else None)
             if q is not None and q.is_Rational and q != 0 and q.q <= 2 and abs(q) <= 8:
                 return f"{q} x {unit}"
         return ""

@@ -175,15 +175,19 @@ def _rnn_layers(c: _Ctx) -> list[tuple[Dim, Dim, Dim]]:
     r = lay.proj_size if getattr(lay, "proj_size", 0) else h
     d = 2 if lay.bidirectional else 1
     out = [(lay.input_size, h, r)]
-    out += [(as_count(d * r), h, r)] * max(0, _int(lay.num_layers) - 1)
+    out += [(as_count(d * r), h, r)] * max(0, _int(lay.num_layers, c, "num_layers") - 1)
     return out
 
 
-def _int(v: Any) -> int:
+def _int(v: Any, c: _Ctx, what: str) -> int:
+    """`v` as an int; a clear error when a tool's rule loops over a symbolic size."""
     try:
         return int(v)
     except TypeError:
-        raise ConventionError(f"tool conventions need a numeric num_layers, got {v}") from None
+        raise ConventionError(
+            f"{c.row.path} ({c.layer.kind}): this tool's rule enumerates {what} one by one, "
+            f"so it needs a number, got {v}; substitute the symbols first "
+            "(report.subs(...))") from None
 
 
 def _gates(c: _Ctx) -> int:
@@ -321,7 +325,7 @@ def _thop_rules() -> dict[str, Rule]:
         for n, o, k, s, p in zip(c.x[1:], c.y[1:], lay.kernel_size, lay.stride, lay.padding):
             lo, hi = (-p, n + p) if lay.count_include_pad else (0, n)
             total = total * sum(max(min(i * s - p + k, hi) - max(i * s - p, lo), 0)
-                                for i in range(_int(o)))
+                                for i in range(_int(o, c, "the pooling windows")))
         return as_count(total + c.n_out)
     for k in _AVGPOOL:
         r[k] = mod(avgpool)
@@ -329,9 +333,11 @@ def _thop_rules() -> dict[str, Rule]:
     def adaptive_avg(c: _Ctx) -> Dim:  # count_adap_avgpool: real window sizes + one divide
         total = c.x[0]
         for i, o in zip(c.x[1:], c.y[1:]):
-            i, o = _int(i), _int(o)
-            total = total * (o if i == o else sum(-(-(j + 1) * i // o) - j * i // o
-                                                  for j in range(o)))
+            if type(o) is int and o == 1 or i is o or (type(i) is int and i == o):
+                total = total * i  # a global pool, or an axis left alone: one window of i
+                continue
+            i, o = _int(i, c, "the pooling windows"), _int(o, c, "the pooling windows")
+            total = total * sum(-(-(j + 1) * i // o) - j * i // o for j in range(o))
         return as_count(total + c.n_out)
     for k in _ADAPTIVE_AVG:
         r[k] = mod(adaptive_avg)

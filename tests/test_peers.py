@@ -238,3 +238,21 @@ def test_tool_presets_accept_symbolic_sizes():
     for name in HEADLINE:
         v = r.flops(name)
         assert r.subs({H: 32}).flops(name) == sp.sympify(v).subs(H, 32), name
+
+
+def test_symbolic_resnet50_under_every_tool_equals_the_tool_at_224():
+    """The presets accept symbolic H, W on a whole network (global pools included); at 224 they
+    give the tools' recorded numbers."""
+    H, W = lc.symbols("H W")
+    r = analyze(zoo.resnet50(), (3, H, W))
+    for name, key in HEADLINE.items():
+        v = sp.sympify(r.flops(name)).subs({H: 224, W: 224})
+        assert v == PEERS["models"]["resnet50"]["headline"][key], name
+
+
+def test_a_rule_that_enumerates_windows_says_so_on_symbols():
+    H = lc.symbols("H")
+    with pytest.raises(ConventionError, match=r"avgpool2d \(AvgPool2d\): this tool's rule "
+                       r"enumerates the pooling windows one by one, so it needs a number, got "
+                       r"floor\(H/2\)"):
+        analyze(AvgPool2d(2, 2), (3, H, H)).flops("thop")
