@@ -77,6 +77,7 @@ def execute(nb):
 
     client = NotebookClient(
         nb, timeout=CELL_TIMEOUT, kernel_name=KERNEL, record_timing=False,
+        coalesce_streams=True,  # one output per stream, however the kernel split its writes
         resources={"metadata": {"path": str(HERE)}},
     )
     client.execute()
