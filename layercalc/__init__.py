@@ -30,6 +30,7 @@ from .hardware import get_hardware as get_hardware
 from .hardware import memory_bandwidth as memory_bandwidth
 from .layers import LAYERS as LAYERS
 from .layers import Layer as Layer
+from .layers.attention import visible_scores as visible_scores
 from .memory import DTYPE_BYTES as DTYPE_BYTES
 from .memory import MEMORY_MODELS as MEMORY_MODELS
 from .memory import MemoryModel as MemoryModel
@@ -80,7 +81,7 @@ from .transformer import ViTEncoderBlock as ViTEncoderBlock
 __version__ = "0.1.0"
 
 __all__ = [
-    "CONVENTIONS", "Comparison", "Convention", "Cost", "Functional", "TOOL_CONVENTIONS",
+    "CONVENTIONS", "visible_scores", "Comparison", "Convention", "Cost", "Functional", "TOOL_CONVENTIONS",
     "ToolConvention", "compare", "LAYERS", "Layer", "LayerCalcError", "LayerSpecError",
     "Parallel", "ParseError", "Report", "Residual", "Row", "Sequential", "ShapeError", "Tied",
     "UnknownNameError", "analyze", "assume_divisible", "break_even", "closed_form", "evaluate",
