@@ -285,3 +285,16 @@ def test_symbolic_channels_mismatch_only_when_provable():
     lc.Conv2d(C, 8, 3).output_shape((lc.symbols("D"), 10, 10))  # undecidable: accepted
     with pytest.raises(lc.ShapeError):
         lc.Conv2d(C, 8, 3).output_shape((C + 1, 10, 10))  # provably different
+
+
+def test_reflect_and_circular_padding_must_fit_the_input():
+    from layercalc import Conv1d, ShapeError
+
+    """PyTorch mirrors ('reflect': padding < input) or wraps ('circular': padding <= input);
+    found by the torch oracle (tests/oracles/test_layers_vs_torch.py)."""
+    with pytest.raises(ShapeError, match=r"Conv1d: padding \(=1\) along length must be smaller "
+                       r"than the input size \(=1\) with padding_mode='reflect'"):
+        Conv1d(1, 1, 1, padding=1, padding_mode="reflect").output_shape((1, 1))
+    assert Conv1d(1, 1, 1, padding=1, padding_mode="circular").output_shape((1, 1)) == (1, 3)
+    with pytest.raises(ShapeError, match="at most the input size"):
+        Conv1d(1, 1, 1, padding=2, padding_mode="circular").output_shape((1, 1))

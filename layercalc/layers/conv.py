@@ -16,6 +16,7 @@ from ..errors import LayerSpecError, ShapeError
 from ..shapes import (
     conv_out,
     conv_transpose_out,
+    same_padding,
     transposed_covered,
     transposed_products,
 )
@@ -123,7 +124,26 @@ class _ConvNd(Layer):
         self._channels(shape, self.in_channels)
         return (self.out_channels, *self._spatial_out(shape[1:]))
 
+    def _check_padding_mode(self, spatial: tuple[Dim, ...]) -> None:
+        """PyTorch pads 'reflect' by mirroring, so each side's padding must be smaller than the
+        input along its axis; 'circular' wraps, so at most the input."""
+        mode = self.padding_mode
+        if mode not in ("reflect", "circular"):
+            return
+        if self.padding == "same":
+            pads = [same_padding(k, d)[1] for k, d in zip(self.kernel_size, self.dilation)]
+        else:
+            pads = list(self.padding)
+        for axis, n, p in zip(AXIS_NAMES[self.ndim], spatial, pads):
+            ok = ge(n, as_count(p + 1)) if mode == "reflect" else ge(n, p)
+            require(ok, self.kind,
+                    lambda: f"padding (={fmt(p)}) along {axis} must be "
+                    f"{'smaller than' if mode == 'reflect' else 'at most'} the input size "
+                    f"(={fmt(n)}) with padding_mode={mode!r}",
+                    error=ShapeError)
+
     def _spatial_out(self, spatial: tuple[Dim, ...]) -> tuple[Dim, ...]:
+        self._check_padding_mode(spatial)
         if self.padding == "same":
             return spatial
         out = []
