@@ -219,7 +219,7 @@ class Tied(_Container):
 
 
 class Functional(_Container):
-    """A layer applied as a function (``F.adaptive_avg_pool2d(x, 1)``, ``torch.add(a, b)``)
+    """A one-input layer applied as a function (``F.adaptive_avg_pool2d(x, 1)``, ``F.relu(x)``)
     rather than as a ``torch.nn`` module. The cost is the layer's; only the report row's
     ``call`` changes (``"functional"``), because peer tools that hook modules do not see the
     call, and tools that patch functions do (torchvision's MobileNetV2 pools this way).
