@@ -221,6 +221,9 @@ def _intensity_parts(x: Any, conv: Convention, memory_model: Any, dtype: str,
     return sp.sympify(conv.flops(c)), sp.sympify(memory(x, memory_model, dtype, **dtypes).total)
 
 
+_SCAN = 1024  # sizes critical_value checks one by one before searching
+
+
 def critical_value(report_fn: Callable[[Any], Any], symbol: sp.Symbol,
                    hardware: str | Hardware, dtype: str = "fp16",
                    convention: str | Convention = "2*macs",
@@ -237,10 +240,11 @@ def critical_value(report_fn: Callable[[Any], Any], symbol: sp.Symbol,
     ridge ``I_max = pi / beta``: below it memory-bound, above it compute-bound).
 
     * Numbers everywhere else (hardware and other sizes): the smallest integer ``v >= start``
-      with ``FLOPs(v) >= ridge * bytes(v)``, evaluated exactly (floors included) by
-      exponential then binary search, assuming the intensity does not decrease in `symbol`
-      (true when weights are fixed and work and traffic grow together); None if no value up
-      to `upper` is compute-bound. `start` should be a size the model accepts (the symbolic
+      with ``FLOPs(v) >= ridge * bytes(v)``, evaluated exactly (floors included): every value
+      up to ``start + 1024`` is checked one by one (strided layers make the intensity
+      oscillate with the size's parity), then exponential and binary search, which assume
+      the intensity does not decrease in `symbol` beyond that; None if no value up to
+      `upper` is compute-bound. `start` should be a size the model accepts (the symbolic
       counts are not meaningful below it; `critical_resolution` finds it).
     * Symbols elsewhere (``pi``, ``beta`` as symbols for teaching, or other sizes): the exact
       threshold, the positive root of ``FLOPs = (pi / beta) * bytes`` solved by SymPy (its
@@ -275,9 +279,13 @@ def critical_value(report_fn: Callable[[Any], Any], symbol: sp.Symbol,
             raise LayerCalcError(f"critical_value: cannot decide the bound at {symbol}={v}")
         return ok
 
-    if bound(start):
-        return start
-    lo, hi = start, 2 * start
+    scan = min(start + _SCAN, upper)
+    for v in range(start, scan + 1):  # exact where floors make the intensity non-monotone
+        if bound(v):
+            return v
+    if scan >= upper:
+        return None
+    lo, hi = scan, 2 * scan
     while not bound(hi):
         if hi >= upper:
             return None
