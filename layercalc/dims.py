@@ -37,6 +37,7 @@ __all__ = [
     "is_number",
     "eq",
     "ge",
+    "divides",
     "fdiv",
     "cdiv",
     "exact_div",
@@ -91,6 +92,18 @@ def ge(a: Any, b: Any) -> Any:
     if type(a) is int and type(b) is int:
         return a >= b
     return sp.sympify(a) >= b
+
+
+def divides(d: Any, n: Any) -> Any:
+    """Whether `d` divides `n`: a bool for ints; for symbols False when provably not, else
+    None (undecided, so `require` lets it pass).
+
+    >>> divides(4, 12), divides(5, 12), divides(2, sp.Symbol("n", integer=True)) is None
+    (True, False, True)
+    """
+    if type(d) is int and type(n) is int:
+        return n % d == 0
+    return False if (sp.sympify(n) / d).is_integer is False else None
 
 
 def is_number(x: Any) -> bool:

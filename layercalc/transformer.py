@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from .dims import Dim, as_dim, exact_div, require
+from .dims import Dim, as_dim, divides, exact_div, require
 from .errors import LayerSpecError
 from .layers import (
     GELU,
@@ -159,12 +159,7 @@ def _heads(owner: str, width: Any, width_name: str, heads: Any, heads_name: str)
     """``width / heads``, checking (when decidable) that `heads` divides `width`."""
     width = as_dim(width, owner, width_name)
     heads = as_dim(heads, owner, heads_name)
-    if type(width) is int and type(heads) is int:
-        ok: Any = width % heads == 0
-    else:
-        q = exact_div(width, heads)
-        ok = False if getattr(q, "is_integer", True) is False else None
-    require(ok, owner, lambda: f"{width_name} (={width}) must be divisible by {heads_name} "
+    require(divides(heads, width), owner, lambda: f"{width_name} (={width}) must be divisible by {heads_name} "
             f"(={heads})")
     return exact_div(width, heads)
 

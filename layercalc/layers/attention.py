@@ -10,23 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sympy as sp
-
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, eq, exact_div, fmt, require, smax, smin
+from ..dims import Dim, as_count, as_dim, divides, eq, exact_div, fmt, require, smax, smin
 from ..errors import LayerSpecError, ShapeError
 from ._base import Layer, dim, flag
 from .linear import Linear
 
 __all__ = ["ScaledDotProductAttention", "KVCacheDecode", "MultiheadAttention",
            "visible_scores"]
-
-
-def _divides(g: Dim, n: Dim) -> Any:
-    if type(g) is int and type(n) is int:
-        return n % g == 0
-    q = sp.sympify(n) / g
-    return False if q.is_integer is False else None
 
 
 def _tri(n: Dim) -> Dim:
@@ -122,7 +113,7 @@ class ScaledDotProductAttention(Layer):
     def check(self) -> None:
         h = self.num_heads
         kv = _opt_dim(self, "num_kv_heads", self.num_kv_heads, h)
-        require(_divides(kv, h), self.kind,
+        require(divides(kv, h), self.kind,
                 lambda: f"num_heads (={h}) must be divisible by num_kv_heads (={kv})")
         if self.window is not None:
             _opt_dim(self, "window", self.window, None)
@@ -264,7 +255,7 @@ class MultiheadAttention(Layer):
 
     def check(self) -> None:
         e, h = self.embed_dim, self.num_heads
-        require(_divides(h, e), self.kind,
+        require(divides(h, e), self.kind,
                 lambda: f"embed_dim (={e}) must be divisible by num_heads (={h})")
         _opt_dim(self, "kdim", self.kdim, e)
         _opt_dim(self, "vdim", self.vdim, e)

@@ -11,7 +11,9 @@ from typing import Any
 import sympy as sp
 
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, eq, exact_div, fmt, ge, prod, require, truth
+from ..dims import (
+    Dim, as_count, as_dim, divides, eq, exact_div, fmt, ge, prod, require, truth,
+)
 from ..errors import LayerSpecError, ShapeError
 from ..shapes import (
     conv_out,
@@ -101,12 +103,12 @@ class _ConvNd(Layer):
     def check(self) -> None:
         g = self.groups
         require(
-            _divides(g, self.in_channels), self.kind,
+            divides(g, self.in_channels), self.kind,
             f"in_channels (={self.in_channels}) must be divisible by groups (={g})",
             hint="For a depthwise convolution, set groups=in_channels.",
         )
         require(
-            _divides(g, self.out_channels), self.kind,
+            divides(g, self.out_channels), self.kind,
             f"out_channels (={self.out_channels}) must be divisible by groups (={g})",
             hint="A depthwise convolution with channel multiplier m has "
             "out_channels = m*in_channels.",
@@ -173,13 +175,6 @@ class _ConvNd(Layer):
             writes=outputs,
             tap_reads=macs,  # no reuse: each MAC reads its input element (seed 004)
         )
-
-
-def _divides(g: Dim, n: Dim) -> Any:
-    if type(g) is int and type(n) is int:
-        return n % g == 0
-    q = sp.sympify(n) / g
-    return False if q.is_integer is False else None
 
 
 def _layout(ndim: int) -> str:
@@ -264,9 +259,9 @@ class _ConvTransposeNd(Layer):
 
     def check(self) -> None:
         g = self.groups
-        require(_divides(g, self.in_channels), self.kind,
+        require(divides(g, self.in_channels), self.kind,
                 f"in_channels (={self.in_channels}) must be divisible by groups (={g})")
-        require(_divides(g, self.out_channels), self.kind,
+        require(divides(g, self.out_channels), self.kind,
                 f"out_channels (={self.out_channels}) must be divisible by groups (={g})")
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if all(type(v) is int for v in (op, s, d)):

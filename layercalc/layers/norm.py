@@ -26,10 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import sympy as sp
-
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, eq, exact_div, fmt, prod, require
+from ..dims import Dim, as_count, as_dim, divides, eq, exact_div, fmt, prod, require
 from ..errors import LayerSpecError, ShapeError
 from ._base import Layer, dim, flag
 
@@ -374,11 +372,6 @@ class RMSNorm(Layer):
 
 
 # -- GroupNorm ---------------------------------------------------------------------------------
-def _divides(g: Dim, n: Dim) -> Any:
-    if type(g) is int and type(n) is int:
-        return n % g == 0
-    return False if (sp.sympify(n) / g).is_integer is False else None
-
 
 @dataclass(frozen=True)
 class GroupNorm(Layer):
@@ -409,7 +402,7 @@ class GroupNorm(Layer):
     affine: bool = flag(True)
 
     def check(self) -> None:
-        require(_divides(self.num_groups, self.num_channels), self.kind,
+        require(divides(self.num_groups, self.num_channels), self.kind,
                 f"num_channels (={self.num_channels}) must be divisible by num_groups "
                 f"(={self.num_groups})")
 

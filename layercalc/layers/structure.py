@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sympy as sp
-
 from ..cost import Cost
-from ..dims import Dim, as_count, fmt, ge, prod, require
+from ..dims import Dim, as_count, divides, fmt, ge, prod, require
 from ..errors import ShapeError
 from ._base import Layer, dim
 
@@ -61,9 +59,7 @@ class ChannelShuffle(Layer):
     def output_shape(self, x: Any) -> tuple[Dim, ...]:
         shape = self._input(x, min_rank=1)
         c = shape[0]
-        divisible = (c % self.groups == 0) if type(c) is int and type(self.groups) is int else (
-            False if (sp.sympify(c) / self.groups).is_integer is False else None)
-        require(divisible, self.kind,
+        require(divides(self.groups, c), self.kind,
                 f"input channels (={c}) must be divisible by groups (={self.groups})",
                 error=ShapeError)
         return shape
