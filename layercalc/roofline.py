@@ -285,14 +285,22 @@ def critical_value(report_fn: Callable[[Any], Any], symbol: sp.Symbol,
             return v
     if scan >= upper:
         return None
-    lo, hi = scan, 2 * scan
-    while not bound(hi):
+    return _first_true(bound, scan + 1, upper)
+
+
+def _first_true(pred: Callable[[int], bool], lo: int, upper: int) -> int | None:
+    """The smallest ``v`` in ``[lo, upper]`` with ``pred(v)``, for a `pred` that is false and
+    then true (exponential, then binary search); None if ``pred(upper)`` is false."""
+    if pred(lo):
+        return lo
+    hi = min(2 * lo, upper)
+    while not pred(hi):
         if hi >= upper:
             return None
         lo, hi = hi, min(2 * hi, upper)
-    while hi - lo > 1:  # invariant: lo is memory-bound, hi compute-bound
+    while hi - lo > 1:  # invariant: pred(lo) false, pred(hi) true
         mid = (lo + hi) // 2
-        if bound(mid):
+        if pred(mid):
             hi = mid
         else:
             lo = mid
@@ -373,17 +381,7 @@ def _smallest_valid(report: Callable[[int], Any], limit: int = 1 << 16) -> int:
             return False
         return True
 
-    if ok(1):
-        return 1
-    lo, hi = 1, 2
-    while not ok(hi):
-        if hi >= limit:
-            raise LayerCalcError(f"critical_resolution: the model accepts no size up to {limit}")
-        lo, hi = hi, 2 * hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    v = _first_true(ok, 1, limit)
+    if v is None:
+        raise LayerCalcError(f"critical_resolution: the model accepts no size up to {limit}")
+    return v
