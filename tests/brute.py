@@ -96,13 +96,10 @@ def transformer_block_counts(L, E, H, F, *, kv_heads=None, head_dim=None, causal
     c = Counts()
 
     def project(tokens, fin, fout, bias):
-        for _t in range(tokens):
-            for _o in range(fout):
-                for _i in range(fin):
-                    c.mults += 1
-                c.adds += fin - 1
-                if bias:
-                    c.bias_adds += 1
+        p = linear_counts(fin, fout, bias, tokens)
+        c.mults += p.mults
+        c.adds += p.adds
+        c.bias_adds += p.bias_adds
 
     def attend(lq, s, masked):
         for _h in range(H):
