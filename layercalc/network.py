@@ -18,7 +18,7 @@ import sympy as sp
 
 from .dims import Dim, as_count
 from .floors import canonical
-from .errors import LayerSpecError, _LayerError
+from .errors import LayerSpecError, UnknownNameError, _LayerError
 from .layers import Layer
 from .report import Report, Row
 
@@ -83,13 +83,23 @@ class Sequential(_Container):
     def children(self) -> list[tuple[str, Node]]:
         return list(self._items)
 
-    def __getitem__(self, key: int | str) -> Node:
-        if isinstance(key, int):
-            return self._items[key][1]
+    def __getitem__(self, key: int | str | slice) -> Node:
+        """A child by position or name, or a slice of children as a new `Sequential` that
+        keeps their names (``features[:12]`` still reports ``features.11`` paths inside the
+        model it came from, and ``11`` on its own)."""
+        if isinstance(key, slice):
+            return Sequential(list(self._items[key]))
+        if isinstance(key, int) and not isinstance(key, bool):
+            try:
+                return self._items[key][1]
+            except IndexError:
+                n = len(self._items)
+                raise LayerSpecError("Sequential", f"index (={key}) is out of range for {n} "
+                                     f"children; valid: {-n}..{n - 1}") from None
         for name, node in self._items:
             if name == key:
                 return node
-        raise KeyError(key)
+        raise UnknownNameError("child of this Sequential", key, [n for n, _ in self._items])
 
     def __len__(self) -> int:
         return len(self._items)
@@ -241,10 +251,35 @@ class Functional(_Container):
         return tracer.leaf(self.layer, [x], [src], path, call="functional")
 
 
+class _Src(str):
+    """The path of the row that produced a tensor (what error messages quote), carrying that
+    row's index in the report (``row``; None for the model's input), since paths repeat when
+    one module is called several times."""
+
+    row: int | None = None
+
+    @classmethod
+    def of(cls, path: str, row: int | None) -> _Src:
+        s = cls(path)
+        s.row = row
+        return s
+
+
+def source_row(src: Any) -> int | None:
+    """The row index a producer reference carries (None for the input or a plain name)."""
+    return getattr(src, "row", None)
+
+
+class _Stop(Exception):
+    """Raised inside a trace once the rows of ``up_to`` are complete."""
+
+
 class _Tracer:
-    def __init__(self, batch: Dim, canonical: bool = True) -> None:
+    def __init__(self, batch: Dim, canonical: bool = True, up_to: str | None = None) -> None:
         self.batch = batch
         self.canonical = canonical
+        self.up_to = up_to
+        self.reached = False
         self.rows: list[Row] = []
         self.tied: set[str] = set()
         self.canon: dict = {}  # symbolic size -> canonical form, shared across the trace
@@ -271,6 +306,11 @@ class _Tracer:
 
     def leaf(self, layer: Layer, xs: list, srcs: list, path: str,
              count_params: bool = True, call: str = "module") -> tuple[tuple, str]:
+        if self.up_to is not None:
+            inside = path == self.up_to or path.startswith(self.up_to + ".")
+            if self.reached and not inside:
+                raise _Stop
+            self.reached = self.reached or inside
         try:
             y = layer.output_shape(*xs)
             cost = layer.cost(*xs)
@@ -288,16 +328,27 @@ class _Tracer:
         if not (type(self.batch) is int and self.batch == 1):
             cost = cost.batched(self.batch)
         inp = xs[0] if len(xs) == 1 else tuple(xs)
-        self.rows.append(Row(path or layer.kind.lower(), layer, inp, y, cost, call))
-        return y, path
+        sources = tuple(source_row(s) for s in srcs)
+        self.rows.append(Row(path or layer.kind.lower(), layer, inp, y, cost, call, sources))
+        return y, _Src.of(path, len(self.rows) - 1)
 
 
 def analyze(model: Node, input_shape: Any, batch: Dim = 1, *, name: str = "",
-            canonical: bool = True) -> Report:
+            canonical: bool = True, up_to: str | None = None) -> Report:
     """Trace `model` on one input of `input_shape` (batch excluded) and report every leaf layer.
 
     `batch` scales per-sample work and activation traffic; it does not scale params or weight
     reads. Returns a `Report` whose ``total`` is the sum of its rows.
+
+    ``up_to="path"`` stops after the rows at that path (inclusive; a container's path
+    includes all its rows, the first time it runs): the report of the model cut there, whose
+    ``output_shape`` is the last row's. Nothing after it is traced, so a cut model need not
+    fit the rest of the network.
+
+    >>> from layercalc import zoo
+    >>> r = analyze(zoo.resnet18(), (3, 224, 224), up_to="layer2")
+    >>> r.rows[-1].path, r.output_shape
+    ('layer2.1.relu', (128, 28, 28))
 
     With symbolic sizes, each output size is put in canonical form as it propagates (nested
     floors of stacked strided layers merged into ``ceiling(H/32)``; exact, see
@@ -316,7 +367,20 @@ def analyze(model: Node, input_shape: Any, batch: Dim = 1, *, name: str = "",
         raise LayerSpecError("analyze", f"batch (={batch}) must be positive")
     if not isinstance(model, (Layer, _Container)):
         raise LayerSpecError("analyze", f"model must be a layer or a container, got {model!r}")
-    tracer = _Tracer(batch, canonical)
-    y, _ = tracer.walk(model, x, "", "")
+    if up_to is not None and not isinstance(up_to, str):
+        raise LayerSpecError("analyze", f"up_to (={up_to!r}) must be a layer path (a string)")
+    tracer = _Tracer(batch, canonical, up_to or None)
+    try:
+        y, _ = tracer.walk(model, x, "", "")
+    except _Stop:
+        y = tracer.rows[-1].output_shape
+    if up_to and not tracer.reached:
+        known = dict.fromkeys(p for r in tracer.rows for p in _prefixes(r.path))
+        raise UnknownNameError("layer path (up_to)", up_to, known)
     return Report(rows=tuple(tracer.rows), input_shape=x, output_shape=y, batch=batch,
                   name=name or getattr(model, "name", "") or "")
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]

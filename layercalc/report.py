@@ -72,6 +72,12 @@ class Row:
     ``"functional"`` (``F.*`` / ``torch.*`` function, see `layercalc.Functional`) or
     ``"operator"`` (a Python operator such as the residual ``+``). It never changes the cost;
     it lets tool-named conventions reproduce tools that only see some of these.
+
+    ``sources`` is the dataflow: one entry per input tensor of the row (in the order of the
+    layer's inputs), the index in ``Report.rows`` of the row that produced it, or ``None`` for
+    a tensor that comes from outside the report (the model's input, or a memory passed in).
+    Paths need not be unique (one PyTorch module called several times keeps one path), row
+    indices are. Liveness (`layercalc.peak_memory`), saved activations and fusion read it.
     """
 
     path: str
@@ -80,6 +86,7 @@ class Row:
     output_shape: tuple
     cost: Cost
     call: str = "module"
+    sources: tuple = ()
 
     @property
     def kind(self) -> str:
@@ -156,7 +163,7 @@ class Report:
 
         rows = tuple(
             Row(r.path, r.layer, sub_shape(r.input_shape), sub_shape(r.output_shape),
-                r.cost.subs(*args, **kwargs).map(_int), r.call)
+                r.cost.subs(*args, **kwargs).map(_int), r.call, r.sources)
             for r in self.rows
         )
         return Report(rows, sub_shape(self.input_shape), sub_shape(self.output_shape),

@@ -125,3 +125,61 @@ def test_bad_children_and_merge():
     with pytest.raises(lc.LayerSpecError) as info:
         lc.Sequential(lc.ReLU(), 3)
     assert str(info.value) == "Sequential: children must be layers or containers, got 3."
+
+
+def test_row_sources_record_the_dataflow():
+    """Row.sources names the producing row of each input: a bottleneck's add reads bn3 and
+    the block's input (no row), the attention core reads the fused projection twice."""
+    r = lc.analyze(lc.blocks.Bottleneck(256, 64), (256, 56, 56))
+    paths = [row.path for row in r.rows]
+    add = r.rows[paths.index("add")]
+    assert add.sources == (paths.index("bn3"), None)
+    relus = [i for i, p in enumerate(paths) if p == "relu"]  # one module, three calls
+    assert [r.rows[i].sources for i in relus] == [(relus[0] - 1,), (relus[1] - 1,),
+                                                  (paths.index("add"),)]
+    g = lc.analyze(lc.GPT2Block(64, 4), (8, 64))
+    gp = [row.path for row in g.rows]
+    assert g.rows[gp.index("attn.sdpa")].sources == (gp.index("attn.c_attn"),) * 2
+    assert g.rows[gp.index("add2")].sources == (gp.index("add1"), gp.index("mlp.dropout"))
+    # every source precedes its consumer
+    for rep in (r, g, lc.analyze(lc.zoo.resnet18(), (3, 64, 64))):
+        for i, row in enumerate(rep.rows):
+            assert all(s is None or 0 <= s < i for s in row.sources)
+            assert len(row.sources) == (len(row.input_shape)
+                                        if row.input_shape and isinstance(row.input_shape[0],
+                                                                          tuple) else 1)
+
+
+def test_sequential_slices_keep_names():
+    feats = lc.zoo.mobilenet_v2()["features"]
+    head = feats[:3]
+    assert [n for n, _ in head.children()] == ["0", "1", "2"]
+    assert feats[-1] is feats[len(feats) - 1]
+    with pytest.raises(lc.LayerCalcError, match=r"Sequential: index \(=40\) is out of range for "
+                       r"19 children; valid: -19\.\.18\."):
+        feats[40]
+    with pytest.raises(lc.UnknownNameError, match="unknown child of this Sequential 'featurs'; "
+                       "did you mean 'features'"):
+        lc.zoo.mobilenet_v2()["featurs"]
+
+
+def test_analyze_up_to_cuts_inclusively():
+    """up_to keeps every row of the named layer or block and nothing after it."""
+    full = lc.analyze(lc.zoo.resnet18(), (3, 224, 224))
+    cut = lc.analyze(lc.zoo.resnet18(), (3, 224, 224), up_to="layer2")
+    n = max(i for i, r in enumerate(full.rows) if r.path.startswith("layer2.")) + 1
+    assert [r.path for r in cut.rows] == [r.path for r in full.rows[:n]]
+    assert cut.output_shape == (128, 28, 28)
+    assert cut.total.macs == sum(r.cost.macs for r in full.rows[:n])
+    one = lc.analyze(lc.zoo.resnet18(), (3, 224, 224), up_to="layer1.0.conv1")
+    assert one.rows[-1].path == "layer1.0.conv1"
+    with pytest.raises(lc.UnknownNameError, match="unknown layer path \\(up_to\\) 'layer9'"):
+        lc.analyze(lc.zoo.resnet18(), (3, 224, 224), up_to="layer9")
+
+
+def test_slice_of_a_zoo_model_analyzes_alone():
+    """A slice is a model of its own: MobileNetV2's first 14 feature blocks at 224x224."""
+    feats = lc.zoo.mobilenet_v2()["features"]
+    sliced = lc.analyze(feats[:14], (3, 224, 224))
+    cut = lc.analyze(lc.zoo.mobilenet_v2(), (3, 224, 224), up_to="features.13")
+    assert sliced.total.macs == cut.total.macs and sliced.output_shape == cut.output_shape

@@ -12,6 +12,8 @@ from .conv import ConvTranspose3d as ConvTranspose3d
 from .linear import Embedding as Embedding
 from .linear import Linear as Linear
 from .structure import ChannelShuffle as ChannelShuffle
+from .structure import Permute as Permute
+from .structure import Roll as Roll
 from .structure import Slice as Slice
 from .activation import ELU as ELU
 from .activation import GELU as GELU
@@ -60,6 +62,7 @@ from .elementwise import Flatten as Flatten
 from .elementwise import Identity as Identity
 from .elementwise import Mul as Mul
 from .elementwise import Reshape as Reshape
+from .elementwise import StochasticDepth as StochasticDepth
 from .elementwise import Upsample as Upsample
 from .elementwise import UpsamplingBilinear2d as UpsamplingBilinear2d
 from .elementwise import UpsamplingNearest2d as UpsamplingNearest2d

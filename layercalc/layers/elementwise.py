@@ -12,7 +12,7 @@ Upsample, padding) read each input element once and write each output element on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from fractions import Fraction
 from numbers import Number
 from typing import Any, ClassVar
@@ -82,6 +82,30 @@ class Dropout2d(Dropout):
 @dataclass(frozen=True)
 class Dropout3d(Dropout):
     """``torch.nn.Dropout3d``: identity at inference, as `Dropout`."""
+
+
+@dataclass(frozen=True)
+class StochasticDepth(Identity):
+    """``torchvision.ops.StochasticDepth(p, mode)`` (Huang et al. 2016, "Deep Networks with
+    Stochastic Depth"; torchvision's EfficientNet, ConvNeXt, Swin, MaxViT) at inference
+    (eval mode), where it is the identity: no ops, no reads, no writes.
+
+    In training it multiplies its input by a per-sample ("row") or per-batch ("batch")
+    Bernoulli mask scaled by ``1/(1 - p)``: one multiply per element. That is training-mode
+    work and is not part of an eval forward pass; a training analysis counts it (with its
+    mask). ``p`` must lie in ``[0, 1]``, ``mode`` is ``"row"`` or ``"batch"``.
+
+    >>> StochasticDepth(0.1, "row").cost((96, 56, 56))
+    Cost()
+    """
+
+    p: float
+    mode: str = choice(MISSING, ("row", "batch"))
+
+    def check(self) -> None:
+        ok = isinstance(self.p, Number) and not isinstance(self.p, bool) and 0 <= self.p <= 1
+        if not ok:
+            raise LayerSpecError(self.kind, f"p (={self.p!r}) must be a probability in [0, 1]")
 
 
 # -- views -------------------------------------------------------------------------------------
