@@ -97,3 +97,19 @@ def test_block_errors(make, message):
     with pytest.raises(LayerSpecError) as info:
         make()
     assert str(info.value) == message
+
+
+def test_fire_branches_side_by_side_survive_fusion():
+    """Fire's two expand branches are both named "" (torchvision's expand1x1, expand3x3 ...
+    are siblings); Parallel keeps repeated names from a list of pairs, and fuse() too."""
+    from layercalc import fuse
+    from layercalc.blocks import Fire
+
+    r = analyze(Fire(64, 16, 64, 64), (64, 27, 27))
+    fused = analyze(fuse(Fire(64, 16, 64, 64)), (64, 27, 27))
+    assert [row.path for row in r.rows] == ["squeeze", "squeeze_activation", "expand1x1",
+                                            "expand1x1_activation", "expand3x3",
+                                            "expand3x3_activation", "cat"]
+    assert fused.output_shape == r.output_shape == (128, 27, 27)
+    assert fused.total.macs == r.total.macs
+    assert [row.path for row in fused.rows] == [row.path for row in r.rows]

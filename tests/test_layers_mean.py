@@ -75,7 +75,8 @@ def test_symbolic_mean_substitutes_to_numeric():
      "Mean: dim (=None) averages every axis, the batch included, which mixes samples; "
      "per-sample costs need explicit dims. Give the axes, e.g. dim=[2, 3] for H and W of "
      "(B, C, H, W)."),
-    (lambda: lc.Mean([]), (3, 4), lc.LayerSpecError, "Mean: dim (=()) must name at least one axis."),
+    (lambda: lc.Mean([]), (3, 4), lc.LayerSpecError,
+     "Mean: dim (=()) must name at least one axis."),
     (lambda: lc.Mean(0.5), (3, 4), lc.LayerSpecError,
      "Mean: dim (=0.5) must be an integer or a sequence of integers."),
     (lambda: lc.Mean([0, 2]), (3, 4), lc.ShapeError,
