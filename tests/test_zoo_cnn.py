@@ -208,6 +208,12 @@ def test_torchvision_keywords_per_family():
     assert zoo.resnext50_32x4d(groups=32) is not None  # repeating the fixed value is allowed
     with pytest.raises(LayerSpecError, match="takes keyword arguments only"):
         zoo.densenet121(1000)
+    with pytest.raises(LayerSpecError, match=r"^BlockParams.from_init_params: keyword argument "
+                                             r"'se_raito' \(=0.25\) is not accepted"):
+        zoo.BlockParams.from_init_params(depth=16, w_0=48, w_a=27.89, w_m=2.09, group_width=8,
+                                         se_raito=0.25)
+    with pytest.raises(LayerSpecError, match=r"w_0 > 0 a multiple of 8"):
+        zoo.BlockParams.from_init_params(depth=16, w_0=50, w_a=27.89, w_m=2.09, group_width=8)
 
 
 def test_efficientnet_stochastic_depth_grows_linearly_over_blocks():

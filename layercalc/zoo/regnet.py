@@ -59,8 +59,14 @@ class BlockParams:
     def from_init_params(cls, depth: int, w_0: int, w_a: float, w_m: float, group_width: int,
                          bottleneck_multiplier: float = 1.0, se_ratio: float | None = None,
                          **kwargs: Any) -> BlockParams:
-        """The generator, as torchvision's ``BlockParams.from_init_params`` (which ignores
-        extra keywords: the model builders pass their own to it)."""
+        """The generator, as torchvision's ``BlockParams.from_init_params``. torchvision
+        ignores extra keywords (its model builders pass their own keywords to it too); here an
+        unknown keyword is an error, so a misspelt ``se_ratio`` is not silently dropped."""
+        if kwargs:
+            key = next(iter(kwargs))
+            raise LayerSpecError("BlockParams.from_init_params", f"keyword argument {key!r} "
+                                 f"(={kwargs[key]!r}) is not accepted; accepted: depth, w_0, "
+                                 "w_a, w_m, group_width, bottleneck_multiplier, se_ratio")
         QUANT, STRIDE = 8, 2
         if w_a < 0 or w_0 <= 0 or w_m <= 1 or w_0 % 8 != 0:
             raise LayerSpecError("BlockParams", f"settings (w_0={w_0!r}, w_a={w_a!r}, "
