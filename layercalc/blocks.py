@@ -1,7 +1,8 @@
 """Building blocks: composites of layers, with no formulas of their own.
 
-Every function here returns a `Sequential`, `Residual` or `Parallel` of catalog layers, so a
-block's cost is the sum of its layers' costs by construction. Child names follow the source
+Every function here returns a `Sequential`, `Residual` or `Parallel` of catalog layers (a
+few wrapped in `Functional` where PyTorch calls a function, not a module), so a block's cost
+is the sum of its layers' costs by construction. Child names follow the source
 implementation (torchvision where it has the block), so report paths read like PyTorch's
 ``named_modules()``: ``layer3.0.conv2``, ``features.4.block.2.fc1``.
 
@@ -19,15 +20,21 @@ import sympy as sp
 from .errors import LayerSpecError
 from .layers import (
     AdaptiveAvgPool2d,
+    AvgPool2d,
     BatchNorm2d,
+    ChannelShuffle,
     Conv2d,
+    Dropout,
     Identity,
     Layer,
     ReLU,
     ReLU6,
     Sigmoid,
+    SiLU,
+    Slice,
+    StochasticDepth,
 )
-from .network import Parallel, Residual, Sequential
+from .network import Functional, Parallel, Residual, Sequential
 
 __all__ = [
     "Conv2dNormActivation",
@@ -37,6 +44,17 @@ __all__ = [
     "Bottleneck",
     "SqueezeExcitation",
     "Fire",
+    "MBConv",
+    "FusedMBConv",
+    "BottleneckTransform",
+    "ResBottleneckBlock",
+    "AnyStage",
+    "ShuffleNetV2Block",
+    "DenseLayer",
+    "DenseBlock",
+    "Transition",
+    "MNASNetInvertedResidual",
+    "MNASNetStack",
     "factorized_5x5",
     "factorized_nxn",
     "make_divisible",
@@ -229,15 +247,17 @@ _STRIDE_ON = ("3x3", "1x1")
 
 
 def Bottleneck(inplanes: int, planes: int, stride: int = 1, downsample: bool | None = None,
-               groups: int = 1, base_width: int = 64, *, stride_on: str = "3x3",
-               norm: Any = BatchNorm2d, expansion: int = 4) -> Residual:
+               groups: int = 1, base_width: int = 64, dilation: int = 1, *,
+               stride_on: str = "3x3", norm: Any = BatchNorm2d,
+               expansion: int = 4) -> Residual:
     """ResNet's bottleneck block (1x1, 3x3, 1x1), as torchvision's ``Bottleneck``.
 
     Source: torchvision/models/resnet.py; He et al. 2016, Fig. 5. ``stride_on="3x3"`` puts
     the stride on ``conv2`` (ResNet v1.5, torchvision's default); ``"1x1"`` puts it on
     ``conv1`` (v1, the paper and Caffe release). Width ``planes * base_width/64 * groups``
-    (ResNeXt / wide ResNet); output ``planes * expansion``. Children ``conv1, bn1, relu,
-    conv2, bn2, relu, conv3, bn3``, ``downsample.0/.1``, ``add``, ``relu``.
+    (ResNeXt / wide ResNet); output ``planes * expansion``. `dilation` dilates the 3x3 (padding
+    ``dilation``), as torchvision's ``replace_stride_with_dilation``. Children ``conv1, bn1,
+    relu, conv2, bn2, relu, conv3, bn3``, ``downsample.0/.1``, ``add``, ``relu``.
 
     >>> from layercalc import analyze
     >>> v15 = analyze(Bottleneck(256, 128, 2), (256, 56, 56)).total
@@ -254,7 +274,7 @@ def Bottleneck(inplanes: int, planes: int, stride: int = 1, downsample: bool | N
         ("conv1", Conv2d(inplanes, width, 1, s1, bias=False)),
         ("bn1", _make(norm, width) or Identity()),
         ("relu", ReLU(inplace=True)),
-        ("conv2", Conv2d(width, width, 3, s2, 1, groups=groups, bias=False)),
+        ("conv2", Conv2d(width, width, 3, s2, dilation, dilation, groups, bias=False)),
         ("bn2", _make(norm, width) or Identity()),
         ("relu", ReLU(inplace=True)),
         ("conv3", Conv2d(width, out, 1, bias=False)),
@@ -296,24 +316,397 @@ def Fire(inplanes: int, squeeze_planes: int, expand1x1_planes: int,
 
     Source: torchvision/models/squeezenet.py (Iandola et al. 2016, Sec. 3.2): a 1x1
     ``squeeze`` conv + ReLU, then 1x1 and 3x3 (padding 1) ``expand`` convs, each + ReLU,
-    concatenated along channels. All convs have biases.
+    concatenated along channels (``torch.cat``, row ``cat``). All convs have biases. Rows
+    ``squeeze, squeeze_activation, expand1x1, expand1x1_activation, expand3x3,
+    expand3x3_activation, cat``: torchvision's module names, all siblings.
 
     >>> from layercalc import analyze
     >>> r = analyze(Fire(96, 16, 64, 64), (96, 55, 55))
     >>> r.output_shape, r.total.params  # torchvision features.3: 1552 + 1088 + 9280
     ((128, 55, 55), 11920)
+    >>> [row.path for row in r.rows][2:4]
+    ['expand1x1', 'expand1x1_activation']
     """
-    def branch(conv: Conv2d) -> Sequential:
-        return Sequential(OrderedDict([("", conv), ("activation", ReLU(inplace=True))]))
+    def branch(name: str, conv: Conv2d) -> tuple[str, Sequential]:
+        return "", Sequential(OrderedDict([(name, conv),
+                                           (f"{name}_activation", ReLU(inplace=True))]))
 
     return Sequential(OrderedDict([
         ("squeeze", Conv2d(inplanes, squeeze_planes, 1)),
         ("squeeze_activation", ReLU(inplace=True)),
-        ("expand", Parallel(OrderedDict([
-            ("expand1x1", branch(Conv2d(squeeze_planes, expand1x1_planes, 1))),
-            ("expand3x3", branch(Conv2d(squeeze_planes, expand3x3_planes, 3, padding=1))),
-        ]), merge="concat")),
+        ("", Parallel([
+            branch("expand1x1", Conv2d(squeeze_planes, expand1x1_planes, 1)),
+            branch("expand3x3", Conv2d(squeeze_planes, expand3x3_planes, 3, padding=1)),
+        ], merge="concat")),
     ]))
+
+
+def _stochastic_depth_residual(layers: list, p: float, residual: bool) -> Sequential | Residual:
+    """torchvision's MBConv/FusedMBConv ``forward``: ``block`` (children ``0, 1, ...``), and when
+    the block is residual, ``stochastic_depth`` then ``result += input`` (row ``add``)."""
+    block = Sequential(*layers)
+    if residual:
+        return Residual(Sequential(OrderedDict(block=block,
+                                               stochastic_depth=StochasticDepth(p, "row"))))
+    return Sequential(OrderedDict(block=block))
+
+
+def _check_stride(name: str, stride: Any, allowed: tuple = (1, 2)) -> None:
+    if stride not in allowed:
+        raise LayerSpecError(name, f"stride (={stride}) must be "
+                             + " or ".join(str(a) for a in allowed))
+
+
+def MBConv(expand_ratio: float, kernel: int, stride: int, input_channels: int,
+           out_channels: int, stochastic_depth_prob: float = 0.0, *,
+           norm: Any = BatchNorm2d) -> Sequential | Residual:
+    """EfficientNet's mobile inverted bottleneck with squeeze-and-excitation, as torchvision's
+    ``MBConv`` (arguments in ``MBConvConfig``'s order, without ``num_layers``).
+
+    Source: torchvision/models/efficientnet.py (Tan & Le 2019, "EfficientNet", Sec. 4 and
+    Table 1; Sandler et al. 2018 for the inverted bottleneck, Hu et al. 2018 for SE). Expanded
+    width ``_make_divisible(input_channels * expand_ratio, 8)``: a 1x1 expansion conv (left
+    out when that equals the input width), a depthwise ``kernel x kernel`` conv with the
+    stride, SE squeezing to ``max(1, input_channels // 4)`` with SiLU, and a linear 1x1
+    projection; every conv is Conv-norm(-SiLU). Residual when ``stride == 1`` and the widths
+    agree, through ``StochasticDepth(stochastic_depth_prob, "row")`` (identity at inference).
+    Paths ``block.0.0`` (first conv) ... ``block.3.1``, ``stochastic_depth``, ``add``.
+
+    >>> from layercalc import analyze
+    >>> r = analyze(MBConv(6, 3, 1, 24, 24, 0.05), (24, 56, 56))  # EfficientNet-B0 features.2.1
+    >>> r.total.params, [row.path for row in r.rows][-3:]
+    (10710, ['block.3.1', 'stochastic_depth', 'add'])
+    """
+    _check_stride("MBConv", stride)
+    expanded = make_divisible(input_channels * expand_ratio, 8)
+    layers: list[Any] = []
+    if expanded != input_channels:
+        layers.append(Conv2dNormActivation(input_channels, expanded, 1, norm=norm,
+                                           activation=SiLU))
+    layers.append(Conv2dNormActivation(expanded, expanded, kernel, stride, groups=expanded,
+                                       norm=norm, activation=SiLU))
+    layers.append(SqueezeExcitation(expanded, max(1, input_channels // 4), activation=SiLU))
+    layers.append(Conv2dNormActivation(expanded, out_channels, 1, norm=norm, activation=None))
+    residual = stride == 1 and input_channels == out_channels
+    return _stochastic_depth_residual(layers, stochastic_depth_prob, residual)
+
+
+def FusedMBConv(expand_ratio: float, kernel: int, stride: int, input_channels: int,
+                out_channels: int, stochastic_depth_prob: float = 0.0, *,
+                norm: Any = BatchNorm2d) -> Sequential | Residual:
+    """EfficientNetV2's fused inverted bottleneck, as torchvision's ``FusedMBConv``: the 1x1
+    expansion and the depthwise conv of `MBConv` fused into one full ``kernel x kernel`` conv
+    with the stride, and no squeeze-and-excitation.
+
+    Source: torchvision/models/efficientnet.py (Tan & Le 2021, "EfficientNetV2", Sec. 3.2,
+    Fig. 2 and Table 4). With an expansion (``_make_divisible(input * expand_ratio, 8)``
+    differs from the input width): Conv-norm-SiLU to the expanded width, then a linear 1x1
+    projection (``block.0``, ``block.1``); without, one Conv-norm-SiLU straight to
+    `out_channels` (``block.0``). Residual and stochastic depth as `MBConv`.
+
+    >>> from layercalc import analyze
+    >>> r = analyze(FusedMBConv(4, 3, 2, 24, 48), (24, 96, 96))  # EfficientNetV2-S features.2.0
+    >>> r.output_shape, r.total.params  # 3x3 24->96: 20736 + BN 192; 1x1 96->48: 4608 + BN 96
+    ((48, 48, 48), 25632)
+    """
+    _check_stride("FusedMBConv", stride)
+    expanded = make_divisible(input_channels * expand_ratio, 8)
+    if expanded != input_channels:
+        layers: list[Any] = [
+            Conv2dNormActivation(input_channels, expanded, kernel, stride, norm=norm,
+                                 activation=SiLU),
+            Conv2dNormActivation(expanded, out_channels, 1, norm=norm, activation=None),
+        ]
+    else:
+        layers = [Conv2dNormActivation(input_channels, out_channels, kernel, stride, norm=norm,
+                                       activation=SiLU)]
+    residual = stride == 1 and input_channels == out_channels
+    return _stochastic_depth_residual(layers, stochastic_depth_prob, residual)
+
+
+def BottleneckTransform(width_in: int, width_out: int, stride: int, norm: Any = BatchNorm2d,
+                        activation: Any = ReLU, group_width: int = 1,
+                        bottleneck_multiplier: float = 1.0,
+                        se_ratio: float | None = None) -> Sequential:
+    """RegNet's bottleneck transform ``F``: 1x1, grouped 3x3 [+ SE], 1x1, as torchvision's
+    ``BottleneckTransform``.
+
+    Source: torchvision/models/regnet.py (Radosavovic et al. 2020, "Designing Network Design
+    Spaces", Sec. 3.1 and Fig. 4). Bottleneck width ``w_b = round(width_out *
+    bottleneck_multiplier)``, ``w_b // group_width`` groups in the 3x3 (which has the stride);
+    SE (RegNetY) squeezes to ``round(se_ratio * width_in)``, relative to the block's *input*.
+    Children ``a``, ``b``, ``se``, ``c`` (each Conv2dNormActivation but ``se``; ``c`` has no
+    activation).
+
+    >>> from layercalc import analyze
+    >>> r = analyze(BottleneckTransform(48, 104, 2, group_width=8, se_ratio=0.25), (48, 56, 56))
+    >>> r.output_shape, [row.path for row in r.rows][7:9]
+    ((104, 28, 28), ['se.avgpool', 'se.fc1'])
+    """
+    w_b = int(round(width_out * bottleneck_multiplier))
+    g = w_b // group_width
+    layers: OrderedDict[str, Any] = OrderedDict()
+    layers["a"] = Conv2dNormActivation(width_in, w_b, 1, norm=norm, activation=activation)
+    layers["b"] = Conv2dNormActivation(w_b, w_b, 3, stride, groups=g, norm=norm,
+                                       activation=activation)
+    if se_ratio:
+        layers["se"] = SqueezeExcitation(w_b, int(round(se_ratio * width_in)),
+                                         activation=activation)
+    layers["c"] = Conv2dNormActivation(w_b, width_out, 1, norm=norm, activation=None)
+    return Sequential(layers)
+
+
+def ResBottleneckBlock(width_in: int, width_out: int, stride: int, norm: Any = BatchNorm2d,
+                       activation: Any = ReLU, group_width: int = 1,
+                       bottleneck_multiplier: float = 1.0,
+                       se_ratio: float | None = None) -> Sequential:
+    """RegNet's residual bottleneck block ``activation(x + F(x))``, as torchvision's
+    ``ResBottleneckBlock``.
+
+    Source: torchvision/models/regnet.py (Radosavovic et al. 2020, Sec. 3.1, Fig. 4). ``F`` is
+    `BottleneckTransform` (child ``f``). When the width or the resolution changes, the
+    shortcut is a projection ``proj`` (1x1 conv with the stride + norm, no activation) and
+    PyTorch evaluates ``self.proj(x) + self.f(x)``, projection first: built as
+    ``Parallel(proj, f, merge="add")``; otherwise ``x + self.f(x)``, a `Residual`. Rows
+    ``proj.0``, ``proj.1``, ``f.a.0`` ... ``f.c.1``, ``add`` (the ``+``) and ``activation``.
+
+    >>> from layercalc import analyze
+    >>> r = analyze(ResBottleneckBlock(32, 48, 2, group_width=8, se_ratio=0.25), (32, 112, 112))
+    >>> [row.path for row in r.rows][:3], [row.path for row in r.rows][-2:], r.output_shape
+    (['proj.0', 'proj.1', 'f.a.0'], ['add', 'activation'], (48, 56, 56))
+    """
+    f = BottleneckTransform(width_in, width_out, stride, norm, activation, group_width,
+                            bottleneck_multiplier, se_ratio)
+    if width_in != width_out or stride != 1:
+        proj = Conv2dNormActivation(width_in, width_out, 1, stride, norm=norm, activation=None)
+        body: Any = Parallel(OrderedDict(proj=proj, f=f), merge="add")
+    else:
+        body = Residual(Sequential(OrderedDict(f=f)))
+    return Sequential(OrderedDict([("", body),
+                                   ("activation", _make(activation) or Identity())]))
+
+
+def AnyStage(width_in: int, width_out: int, stride: int, depth: int,
+             block_constructor: Any = ResBottleneckBlock, norm: Any = BatchNorm2d,
+             activation: Any = ReLU, group_width: int = 1, bottleneck_multiplier: float = 1.0,
+             se_ratio: float | None = None, stage_index: int = 0) -> Sequential:
+    """An AnyNet/RegNet stage: `depth` blocks of the same output width, the first with the
+    stride, as torchvision's ``AnyStage``.
+
+    Source: torchvision/models/regnet.py (Radosavovic et al. 2020, Sec. 3.1, Fig. 3).
+    `block_constructor` is called as torchvision calls it, ``(width_in, width_out, stride,
+    norm, activation, group_width, bottleneck_multiplier, se_ratio)``; children are named
+    ``block{stage_index}-{i}`` as in torchvision (``trunk_output.block2.block2-0.f.b.0``).
+
+    >>> from layercalc import analyze
+    >>> r = analyze(AnyStage(32, 32, 2, 2, group_width=16, stage_index=1), (32, 56, 56))
+    >>> r.output_shape, r.rows[0].path, r.rows[-1].path
+    ((32, 28, 28), 'block1-0.proj.0', 'block1-1.activation')
+    """
+    blocks = [(f"block{stage_index}-{i}",
+               block_constructor(width_in if i == 0 else width_out, width_out,
+                                 stride if i == 0 else 1, norm, activation, group_width,
+                                 bottleneck_multiplier, se_ratio))
+              for i in range(depth)]
+    return Sequential(OrderedDict(blocks))
+
+
+def ShuffleNetV2Block(inp: int, oup: int, stride: int) -> Sequential:
+    """ShuffleNet V2's unit, as torchvision's ``shufflenetv2.InvertedResidual``.
+
+    Source: torchvision/models/shufflenetv2.py (Ma et al. 2018, "ShuffleNet V2", Sec. 4 and
+    Fig. 3 (c), (d)). Each branch has ``oup // 2`` channels.
+
+    * stride 1 (Fig. 3c): ``x1, x2 = x.chunk(2, dim=1)``, ``out = torch.cat((x1,
+      branch2(x2)), 1)``; requires ``inp == 2 * (oup // 2)``. The chunk is two `Slice` rows,
+      ``chunk.0`` and ``chunk.1``, called as a function (views: no cost).
+    * stride 2 (Fig. 3d): ``torch.cat((branch1(x), branch2(x)), 1)``; ``branch1`` is a
+      depthwise 3x3 with the stride, BN, 1x1, BN, ReLU.
+
+    ``branch2`` is 1x1, BN, ReLU, depthwise 3x3 (stride), BN, 1x1, BN, ReLU. Then the
+    module-free ``channel_shuffle(out, 2)`` (view, ``transpose``, ``contiguous``, view): a
+    `ChannelShuffle` row ``channel_shuffle`` called as a function, which copies the tensor
+    once. Rows: ``[chunk.0, chunk.1,] branch1.0 ... branch2.7, cat, channel_shuffle``; the
+    concatenation is a ``torch.cat`` call (``call="functional"``), as PyTorch runs it.
+
+    >>> from layercalc import analyze
+    >>> r = analyze(ShuffleNetV2Block(116, 116, 1), (116, 28, 28))
+    >>> [row.path for row in r.rows][:3], [row.path for row in r.rows][-2:]
+    (['chunk.0', 'chunk.1', 'branch2.0'], ['cat', 'channel_shuffle'])
+    >>> r.total.params  # 1x1 58*58 twice + dw 58*9, three BN of 58
+    7598
+    """
+    if stride not in (1, 2, 3):
+        raise LayerSpecError("ShuffleNetV2Block", f"stride (={stride}) must be 1, 2 or 3")
+    bf = oup // 2
+    if stride == 1 and inp != 2 * bf:
+        raise LayerSpecError("ShuffleNetV2Block", f"inp (={inp}) must equal 2 * (oup // 2) "
+                             f"(={2 * bf}) when stride is 1",
+                             "A stride-1 unit splits its input into two halves of oup // 2.")
+
+    def dw(c: int) -> Conv2d:
+        return Conv2d(c, c, 3, stride, 1, groups=c, bias=False)
+
+    branch2 = Sequential(
+        Conv2d(inp if stride > 1 else bf, bf, 1, bias=False), BatchNorm2d(bf), ReLU(inplace=True),
+        dw(bf), BatchNorm2d(bf),
+        Conv2d(bf, bf, 1, bias=False), BatchNorm2d(bf), ReLU(inplace=True))
+    if stride > 1:
+        branch1 = Sequential(dw(inp), BatchNorm2d(inp), Conv2d(inp, bf, 1, bias=False),
+                             BatchNorm2d(bf), ReLU(inplace=True))
+        merge = Parallel(OrderedDict(branch1=branch1, branch2=branch2), merge="concat")
+    else:
+        merge = Parallel(OrderedDict([
+            ("chunk.0", Functional(Slice(0, bf))),
+            ("", Sequential(OrderedDict([("chunk.1", Functional(Slice(bf, inp))),
+                                         ("branch2", branch2)]))),
+        ]), merge="concat")
+    return Sequential(OrderedDict([("", merge),
+                                   ("channel_shuffle", Functional(ChannelShuffle(2)))]))
+
+
+def DenseLayer(num_input_features: int, growth_rate: int, bn_size: int,
+               drop_rate: float = 0.0) -> Sequential:
+    """DenseNet-BC's composite function ``H``: BN-ReLU-1x1 conv to ``bn_size * growth_rate``,
+    BN-ReLU-3x3 conv to ``growth_rate``, as torchvision's ``_DenseLayer`` (its modules).
+
+    Source: torchvision/models/densenet.py (Huang et al. 2017, "Densely Connected
+    Convolutional Networks", Sec. 3, "Bottleneck layers"). Children ``norm1, relu1, conv1,
+    norm2, relu2, conv2``, plus ``dropout`` (``F.dropout``, identity at inference) when
+    ``drop_rate > 0``. The ``torch.cat`` of the previous features that ``_DenseLayer`` runs
+    first is not here: `DenseBlock` places it.
+
+    >>> from layercalc import analyze
+    >>> r = analyze(DenseLayer(64, 32, 4), (64, 56, 56))
+    >>> r.output_shape, r.total.params  # BN 128 + 1x1 8192 + BN 256 + 3x3 36864
+    ((32, 56, 56), 45440)
+    """
+    mid = bn_size * growth_rate
+    layers: OrderedDict[str, Any] = OrderedDict(
+        norm1=BatchNorm2d(num_input_features), relu1=ReLU(inplace=True),
+        conv1=Conv2d(num_input_features, mid, 1, bias=False),
+        norm2=BatchNorm2d(mid), relu2=ReLU(inplace=True),
+        conv2=Conv2d(mid, growth_rate, 3, padding=1, bias=False))
+    if drop_rate > 0:
+        layers["dropout"] = Functional(Dropout(float(drop_rate)))
+    return Sequential(layers)
+
+
+def DenseBlock(num_layers: int, num_input_features: int, bn_size: int, growth_rate: int,
+               drop_rate: float = 0.0) -> Sequential:
+    """A dense block: every layer sees the concatenation of the block input and all earlier
+    layers' outputs, as torchvision's ``_DenseBlock``; ``num_input_features + num_layers *
+    growth_rate`` channels out.
+
+    Source: torchvision/models/densenet.py (Huang et al. 2017, Sec. 3, Eq. 2:
+    ``x_l = H_l([x_0, ..., x_{l-1}])``). Built with containers as a growing concatenation:
+    child ``denselayer{i}`` is ``Parallel(input=Identity(), "" =DenseLayer, merge="concat")``,
+    so its rows are ``denselayer{i}.input`` (the identity branch), ``denselayer{i}.norm1`` ...
+    ``.conv2`` (torchvision's paths) and ``denselayer{i}.cat``, which appends the new
+    features. Params and MACs are exactly torchvision's.
+
+    **The concatenations, against eager PyTorch.** torchvision keeps a Python list of
+    tensors and calls ``torch.cat(prev_features, 1)`` at the start of every layer, and once
+    more over all of them after the last. ``denselayer{i}.cat`` here reads and writes what
+    PyTorch's cat at the start of layer ``i + 1`` does (the final one for the last layer), in
+    the same execution order; the difference is layer 1's ``torch.cat([x_0])`` of a
+    one-element list, which PyTorch still copies: eager PyTorch moves
+    ``num_input_features * H * W`` more elements (read once and written once) per block than
+    this report. Liveness differs too: PyTorch keeps every earlier output alive in the list
+    *and* builds each concatenation anew, so at layer ``i`` it holds both the list and its
+    concatenation (about twice the concatenated size), where the growing concatenation
+    holds one copy; `layercalc.peak_memory` of this model is therefore lower than eager
+    PyTorch's (torchvision's ``memory_efficient=True`` checkpointing only changes what
+    training keeps for the backward pass). A graph, with the list as real edges, can express
+    PyTorch's schedule exactly.
+
+    >>> from layercalc import analyze
+    >>> r = analyze(DenseBlock(2, 64, 4, 32), (64, 56, 56))
+    >>> r.output_shape, [row.path for row in r.rows if row.kind == "Concat"]
+    ((128, 56, 56), ['denselayer1.cat', 'denselayer2.cat'])
+    >>> [row.cost.writes for row in r.rows if row.kind == "Concat"]  # (64 + 32i) * 56 * 56
+    [301056, 401408]
+    """
+    layers = []
+    for i in range(num_layers):
+        layer = DenseLayer(num_input_features + i * growth_rate, growth_rate, bn_size,
+                           drop_rate)
+        layers.append((f"denselayer{i + 1}",
+                       Parallel(OrderedDict([("input", Identity()), ("", layer)]),
+                                merge="concat")))
+    return Sequential(OrderedDict(layers))
+
+
+def Transition(num_input_features: int, num_output_features: int) -> Sequential:
+    """DenseNet's transition layer between dense blocks: BN, ReLU, 1x1 conv, 2x2 average pool
+    with stride 2, as torchvision's ``_Transition`` (children ``norm, relu, conv, pool``).
+
+    Source: torchvision/models/densenet.py (Huang et al. 2017, Sec. 3 "Pooling layers" and
+    "Compression", theta = 0.5 in DenseNet-BC).
+
+    >>> from layercalc import analyze
+    >>> r = analyze(Transition(256, 128), (256, 56, 56))
+    >>> r.output_shape, r.total.params
+    ((128, 28, 28), 33280)
+    """
+    return Sequential(OrderedDict(
+        norm=BatchNorm2d(num_input_features), relu=ReLU(inplace=True),
+        conv=Conv2d(num_input_features, num_output_features, 1, bias=False),
+        pool=AvgPool2d(2, 2)))
+
+
+def MNASNetInvertedResidual(in_ch: int, out_ch: int, kernel_size: int, stride: int,
+                            expansion_factor: int,
+                            bn_momentum: float = 0.1) -> Sequential | Residual:
+    """MNASNet's inverted residual, as torchvision's ``mnasnet._InvertedResidual``: 1x1 to
+    ``in_ch * expansion_factor``, BN, ReLU, depthwise ``kernel_size`` conv (padding
+    ``kernel_size // 2``) with the stride, BN, ReLU, linear 1x1, BN.
+
+    Source: torchvision/models/mnasnet.py (Tan et al. 2019, "MnasNet", Fig. 7, the B1
+    variant). One child ``layers`` (``layers.0`` ... ``layers.7``); residual (``layers(x) +
+    x``, row ``add``) when ``in_ch == out_ch`` and ``stride == 1``. No SE (MNASNet-A1 has it;
+    torchvision builds B1).
+
+    >>> from layercalc import analyze
+    >>> r = analyze(MNASNetInvertedResidual(24, 24, 3, 1, 3), (24, 56, 56))
+    >>> r.total.params, r.rows[-1].path  # 1728 + 144 + 648 + 144 + 1728 + 48
+    (4440, 'add')
+    """
+    _check_stride("MNASNetInvertedResidual", stride)
+    if kernel_size not in (3, 5):
+        raise LayerSpecError("MNASNetInvertedResidual",
+                             f"kernel_size (={kernel_size}) must be 3 or 5")
+    mid = in_ch * expansion_factor
+
+    def bn(c: int) -> BatchNorm2d:
+        return BatchNorm2d(c, momentum=bn_momentum)
+
+    layers = Sequential(
+        Conv2d(in_ch, mid, 1, bias=False), bn(mid), ReLU(inplace=True),
+        Conv2d(mid, mid, kernel_size, stride, kernel_size // 2, groups=mid, bias=False),
+        bn(mid), ReLU(inplace=True),
+        Conv2d(mid, out_ch, 1, bias=False), bn(out_ch))
+    body = Sequential(OrderedDict(layers=layers))
+    return Residual(body) if in_ch == out_ch and stride == 1 else body
+
+
+def MNASNetStack(in_ch: int, out_ch: int, kernel_size: int, stride: int, exp_factor: int,
+                 repeats: int, bn_momentum: float = 0.1) -> Sequential:
+    """`repeats` MNASNet inverted residuals, the first with the stride and no skip, as
+    torchvision's ``mnasnet._stack`` (children ``0 .. repeats-1``).
+
+    Source: torchvision/models/mnasnet.py (Tan et al. 2019, Fig. 7).
+
+    >>> from layercalc import analyze
+    >>> analyze(MNASNetStack(16, 24, 3, 2, 3, 3), (16, 112, 112)).output_shape
+    (24, 56, 56)
+    """
+    if not (isinstance(repeats, int) and repeats >= 1):
+        raise LayerSpecError("MNASNetStack", f"repeats (={repeats!r}) must be a positive integer")
+    first = MNASNetInvertedResidual(in_ch, out_ch, kernel_size, stride, exp_factor, bn_momentum)
+    rest = [MNASNetInvertedResidual(out_ch, out_ch, kernel_size, 1, exp_factor, bn_momentum)
+            for _ in range(1, repeats)]
+    return Sequential(first, *rest)
 
 
 def _conv_unit(in_channels: int, out_channels: int, kernel_size: Any, padding: Any,

@@ -209,7 +209,7 @@ class _Fuser:
             return Residual(body, short, activation=act, shortcut_name=node.shortcut_name)
         if isinstance(node, Parallel):
             items = [(name, self.walk(b, _join(path, name))) for name, b in node.children()]
-            return Parallel(OrderedDict(items), merge=node.merge)
+            return Parallel(items, merge=node.merge)  # names may repeat (Fire)
         self.skipped.append(path or type(node).__name__)  # unknown structure: left as is
         return node
 

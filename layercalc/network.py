@@ -168,12 +168,19 @@ class Parallel(_Container):
 
     ``merge="concat"`` joins along channels (Inception, Fire); ``"add"`` sums; ``"mul"``
     multiplies with broadcasting (squeeze-and-excitation: ``Parallel(Identity(), se,
-    merge="mul")``). Branches are named ``0, 1, ...`` or by a mapping.
+    merge="mul")``). Branches are named ``0, 1, ...``, by a mapping, or by a list of ``(name,
+    node)`` pairs, which may repeat a name: two branches named ``""`` put their rows side by
+    side under the block (SqueezeNet's Fire: ``expand1x1``, ``expand1x1_activation``,
+    ``expand3x3`` ... are siblings in torchvision).
     """
 
     def __init__(self, *branches: Any, merge: str = "concat", **named: Any) -> None:
         if len(branches) == 1 and isinstance(branches[0], Mapping):
             items = list(branches[0].items())
+        elif (len(branches) == 1 and isinstance(branches[0], list) and branches[0]
+              and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                      for p in branches[0])):
+            items = list(branches[0])
         else:
             items = [(str(i), b) for i, b in enumerate(branches)]
         items += list(named.items())

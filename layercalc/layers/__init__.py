@@ -49,6 +49,7 @@ from .pool import AvgPool3d as AvgPool3d
 from .pool import MaxPool1d as MaxPool1d
 from .pool import MaxPool2d as MaxPool2d
 from .pool import MaxPool3d as MaxPool3d
+from .pool import Mean as Mean
 from .elementwise import Add as Add
 from .elementwise import Concat as Concat
 from .elementwise import ConstantPad1d as ConstantPad1d

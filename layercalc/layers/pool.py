@@ -1,4 +1,5 @@
-"""Pooling: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool (1d/2d/3d), PyTorch semantics.
+"""Pooling: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool (1d/2d/3d), PyTorch semantics,
+and `Mean`, the ``torch.mean`` reduction (ShuffleNetV2's and MNASNet's ``x.mean([2, 3])``).
 
 Exact counts follow the taps that really take part: a window that covers ``v`` input elements
 (taps on padding or past the end of the input excluded) needs ``v - 1`` compares (max) or
@@ -17,14 +18,15 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import Dim, as_count, as_dim, fmt, ge, prod, require, truth
-from ..errors import LayerSpecError
+from ..errors import LayerSpecError, ShapeError
 from ..shapes import adaptive_window_sum, pool_last_start, pool_out, valid_taps
 from ._base import AXIS_NAMES, Layer, check_window_fits, dims, flag, per_axis
+from .structure import _int_tuple, _torch_dims
 
 __all__ = [
     "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
-    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Mean",
 ]
 
 _LAYOUT = {1: "(C, L)", 2: "(C, H, W)", 3: "(C, D, H, W)"}
@@ -408,3 +410,72 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """As `_AdaptiveMaxPoolNd`, like ``torch.nn.AdaptiveMaxPool3d``."""
 
     ndim = 3
+
+
+@dataclass(frozen=True)
+class Mean(Layer):
+    """``torch.mean(x, dim, keepdim)`` (also ``x.mean(dim)``): the average over the axes
+    `dim`. torchvision's ShuffleNetV2 and MNASNet pool globally this way, ``x.mean([2, 3])``
+    on a ``(B, C, H, W)`` tensor, instead of an ``AdaptiveAvgPool2d`` module.
+
+    `dim` holds PyTorch's dims of the *batched* tensor (the batch is dim 0, negative dims
+    count from the end), so a line copied from a model means the same; the batch cannot be
+    reduced (costs are per sample), and ``dim=None`` (every axis, the batch included) is
+    rejected for the same reason. ``keepdim=True`` keeps each reduced axis with size 1.
+
+    Counts, for ``n`` input and ``m`` output elements (each output averages ``r = n/m``
+    inputs): ``add = n - m`` (``r - 1`` per output), ``div = m``, as `AdaptiveAvgPool2d`
+    counts a global pool. Memory: ``act_reads = tap_reads = n``, ``writes = m``. No params.
+
+    References
+    ==========
+    .. [1] PyTorch, ``torch.mean`` documentation; torchvision/models/shufflenetv2.py
+       ``ShuffleNetV2._forward_impl`` and mnasnet.py ``MNASNet.forward``.
+
+    >>> gap = Mean([2, 3])  # ShuffleNetV2 x1.0's head: (1024, 7, 7) -> (1024,)
+    >>> c = gap.cost((1024, 7, 7))
+    >>> gap.output_shape((1024, 7, 7)), dict(c.ops), c.act_reads, c.writes
+    ((1024,), {'add': 49152, 'div': 1024}, 50176, 1024)
+    >>> Mean(-1, keepdim=True).output_shape((10, 64))
+    (10, 1)
+    """
+
+    dim: Any = None
+    keepdim: bool = flag(False)
+
+    def check(self) -> None:
+        if self.dim is None:
+            raise LayerSpecError(self.kind, "dim (=None) averages every axis, the batch "
+                                 "included, which mixes samples; per-sample costs need "
+                                 "explicit dims", "Give the axes, e.g. dim=[2, 3] for H and W "
+                                 "of (B, C, H, W).")
+        dims_ = _int_tuple(self, "dim", self.dim)
+        if not dims_:
+            raise LayerSpecError(self.kind, "dim (=()) must name at least one axis")
+        object.__setattr__(self, "dim", dims_)
+
+    def _axes(self, shape: tuple[Dim, ...]) -> tuple[int, ...]:
+        r = len(shape)
+        if any(-(r + 1) <= d <= r and d % (r + 1) == 0 for d in self.dim):
+            raise ShapeError(self.kind, f"dim (={fmt(self.dim)}) reduces the batch axis (dim 0), "
+                             "which mixes samples; shapes here exclude the batch",
+                             f"Reduce axes 1..{r} of the batched tensor.")
+        axes = _torch_dims(self, "dim", self.dim, r)
+        if len(set(axes)) != len(axes):
+            raise LayerSpecError(self.kind, f"dim (={fmt(self.dim)}) names an axis more "
+                                 "than once")
+        return axes
+
+    def output_shape(self, x: Any) -> tuple[Dim, ...]:
+        shape = self._input(x, min_rank=1)
+        axes = self._axes(shape)
+        if self.keepdim:
+            return tuple(1 if i in axes else v for i, v in enumerate(shape))
+        return tuple(v for i, v in enumerate(shape) if i not in axes)
+
+    def cost(self, x: Any) -> Cost:
+        shape = self._input(x, min_rank=1)
+        y = self.output_shape(shape)
+        n, m = prod(shape), prod(y)
+        return Cost(ops={"add": as_count(n - m), "div": m}, act_reads=n, writes=m,
+                    tap_reads=n)

@@ -18,14 +18,34 @@ from types import MappingProxyType
 from ..errors import lookup
 from .alexnet import alexnet, seed_alexnet
 from .bert import bert, bert_base, bert_large
-from .efficientnet import efficientnet_b0
+from .densenet import densenet, densenet121, densenet161, densenet169, densenet201
+from .efficientnet import (
+    efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3, efficientnet_b4,
+    efficientnet_b5, efficientnet_b6, efficientnet_b7, efficientnet_v2_l, efficientnet_v2_m,
+    efficientnet_v2_s,
+)
 from .gpt2 import GPT2_SIZES, gpt2, gpt2_large, gpt2_medium, gpt2_xl, kaplan_forward_flops
 from .llama import (
     LLAMA_PRESETS, llama, llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
     llama_intermediate_size,
 )
+from .mnasnet import mnasnet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3
 from .mobilenet import mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small
-from .resnet import resnet18, resnet34, resnet50, resnet101, resnet152
+from .regnet import (
+    BlockParams, regnet, regnet_x_1_6gf, regnet_x_3_2gf, regnet_x_8gf, regnet_x_16gf,
+    regnet_x_32gf, regnet_x_400mf, regnet_x_800mf, regnet_y_1_6gf, regnet_y_3_2gf,
+    regnet_y_8gf, regnet_y_16gf, regnet_y_32gf, regnet_y_128gf, regnet_y_400mf,
+    regnet_y_800mf,
+)
+from .resnet import (
+    resnet, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d,
+    resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2,
+)
+from .shufflenet import (
+    shufflenet_v2, shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5,
+    shufflenet_v2_x2_0,
+)
+from .squeezenet import squeezenet, squeezenet1_0, squeezenet1_1
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from .vit import vision_transformer, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
 
@@ -41,7 +61,36 @@ __all__ = [
     "bert", "bert_base", "bert_large",
     "llama", "llama2_7b", "llama2_13b", "llama2_70b", "llama3_8b", "llama3_70b",
     "LLAMA_PRESETS", "llama_intermediate_size", "DEFAULT_INPUTS",
+    # torchvision's CNN families (issue 12): generic builders, then every named variant
+    "WEIGHTS_INPUTS", "densenet", "shufflenet_v2", "squeezenet", "mnasnet", "regnet",
+    "BlockParams", "resnet",
+    "densenet121", "densenet161", "densenet169", "densenet201", "shufflenet_v2_x0_5",
+    "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "squeezenet1_0",
+    "squeezenet1_1", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf",
+    "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf", "regnet_y_400mf", "regnet_y_800mf",
+    "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf",
+    "regnet_y_128gf", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4",
+    "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_s",
+    "efficientnet_v2_m", "efficientnet_v2_l", "wide_resnet50_2", "wide_resnet101_2",
+    "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
 ]
+
+#: torchvision's CNN families added with issue 12 (DenseNet, ShuffleNet V2, SqueezeNet, RegNet,
+#: MNASNet, EfficientNet B1-B7 and V2, wide ResNet, ResNeXt), in torchvision's order.
+_CNN = (
+    densenet121, densenet161, densenet169, densenet201,
+    shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0,
+    squeezenet1_0, squeezenet1_1,
+    regnet_x_400mf, regnet_x_800mf, regnet_x_1_6gf, regnet_x_3_2gf, regnet_x_8gf,
+    regnet_x_16gf, regnet_x_32gf,
+    regnet_y_400mf, regnet_y_800mf, regnet_y_1_6gf, regnet_y_3_2gf, regnet_y_8gf,
+    regnet_y_16gf, regnet_y_32gf, regnet_y_128gf,
+    mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3,
+    efficientnet_b1, efficientnet_b2, efficientnet_b3, efficientnet_b4, efficientnet_b5,
+    efficientnet_b6, efficientnet_b7, efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l,
+    wide_resnet50_2, wide_resnet101_2, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,
+)
 
 #: Every zoo model by name (read-only).
 MODELS: MappingProxyType[str, Callable] = MappingProxyType({
@@ -55,6 +104,7 @@ MODELS: MappingProxyType[str, Callable] = MappingProxyType({
         gpt2, gpt2_medium, gpt2_large, gpt2_xl,
         bert_base, bert_large,
         llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
+        *_CNN,
     )
 })
 
@@ -69,6 +119,22 @@ DEFAULT_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
     **{name: (512,) for name in ("bert_base", "bert_large")},
     **{name: (4096,) for name in ("llama2_7b", "llama2_13b", "llama2_70b")},
     **{name: (8192,) for name in ("llama3_8b", "llama3_70b")},
+})
+
+
+#: The input at which torchvision's default weights (``Weights.DEFAULT``) of an image model
+#: were evaluated, their ``transforms`` crop size, for the models where it is not 224x224.
+#: Unlike `DEFAULT_INPUTS`, these models take any ``(3, H, W)``; torchvision's published
+#: ``_ops`` GFLOPS hold at this size. Other weights of a model may use other crops
+#: (regnet_y_16gf / 32gf: SWAG end-to-end weights at 384; regnet_y_128gf: SWAG linear at 224),
+#: listed in docs/zoo.md and tests/golden/zoo_cnn.toml.
+WEIGHTS_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
+    "efficientnet_b1": (3, 240, 240), "efficientnet_b2": (3, 288, 288),
+    "efficientnet_b3": (3, 300, 300), "efficientnet_b4": (3, 380, 380),
+    "efficientnet_b5": (3, 456, 456), "efficientnet_b6": (3, 528, 528),
+    "efficientnet_b7": (3, 600, 600), "efficientnet_v2_s": (3, 384, 384),
+    "efficientnet_v2_m": (3, 480, 480), "efficientnet_v2_l": (3, 480, 480),
+    "regnet_y_128gf": (3, 384, 384),
 })
 
 
