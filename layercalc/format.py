@@ -326,14 +326,18 @@ def exact(x: Any, *, width: int = EXPR_WIDTH, full: bool = False) -> str:
 
 def _floats_for_fractions(x: sp.Basic, digits: int) -> sp.Basic:
     """Rationals with a denominator of three or more digits (or a long numerator) become
-    floats of `digits` significant figures; small ones (``1/2``, exponents) stay."""
-    def long(e: sp.Basic) -> bool:
-        return bool(e.is_Rational and not e.is_Integer and (e.q > 99 or abs(e.p) > 9999))
+    floats of `digits` significant figures; small ones (``1/2``, exponents) stay, and so does
+    everything inside a floor or ceiling (``ceiling(H/2048)`` is a size, not a measurement)."""
+    def convert(e: sp.Basic) -> sp.Basic:
+        if e.is_Rational:
+            if not e.is_Integer and (e.q > 99 or abs(e.p) > 9999):
+                return sp.Float(sp.Float(e, digits), digits)
+            return e
+        if e.is_Atom or isinstance(e, (sp.floor, sp.ceiling)):
+            return e
+        return e.func(*[convert(a) for a in e.args])
 
-    def short(e: sp.Basic) -> sp.Basic:  # '5.96e-6', not SymPy's '5.96e-6' padded to 15 digits
-        return sp.Float(sp.Float(e, digits), digits)
-
-    return x.replace(long, short)
+    return convert(x)
 
 
 def _terms(x: sp.Basic) -> list[sp.Basic]:
