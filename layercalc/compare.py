@@ -156,7 +156,9 @@ class Comparison(TableRenderers):
                 Column("rounded", "Rounded", "count"), Column("counts", "Counts")]
         rows = [(n + (" (default)" if n == default else ""), self.totals[n], self.totals[n],
                  _unit(get_convention(n))) for n in self.names]
-        header = [f"FLOPs under {len(self.names)} conventions (`layercalc list conventions`); "
+        n = len(self.names)
+        header = [f"FLOPs under {n} convention{'s' if n != 1 else ''} (`layercalc list "
+                  "conventions`); "
                   f"every other output uses '{default}' unless told otherwise"]
         return Table(cols, rows, None, self.title(), header)
 
