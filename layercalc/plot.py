@@ -48,7 +48,8 @@ def plot_roofline(x: Any, hardware: Any = None, dtype: str = "fp16", *, ax: Any 
 
     `x` is a `layercalc.roofline.Roofline`, or a `Report`/`Cost` placed on `hardware` in
     `dtype` with `roofline` (`roofline_kwargs`: convention, memory_model, efficiency, ...).
-    The title names the model, the hardware and the dtype; the legend the layer kinds.
+    The title names the model, the hardware, the dtype, the peak, the bandwidth and the ridge;
+    the legend the FLOPs convention, the memory model and the layer kinds.
     ``label_top=N`` (default 5) writes the paths of the N slowest layers next to their
     points, each moved to the first of a few offsets where it overlaps no earlier label
     (a label that fits nowhere is left out). Text is at least `FONT_SIZE` points and a new
@@ -82,9 +83,8 @@ def plot_roofline(x: Any, hardware: Any = None, dtype: str = "fp16", *, ax: Any 
     lo = min([ridge / 100, *xs]) / 2
     hi = max([ridge * 100, *xs]) * 2
     grid = [lo, ridge, hi]
-    ax.loglog(grid, [min(pi, beta * g) for g in grid], color="black", lw=2,
-              label=f"roof: {fmt.rate(pi)}, {fmt.rate(beta, 'B/s')}")
-    ax.axvline(ridge, color="gray", ls="--", lw=1, label=f"ridge {fmt.count(ridge)} FLOP/byte")
+    ax.loglog(grid, [min(pi, beta * g) for g in grid], color="black", lw=2)  # the roof
+    ax.axvline(ridge, color="gray", ls="--", lw=1)  # the ridge
     perf = [(p, i, (_float(p.flops, p.name) / t) if t else pi) for p, i, t in pts if i > 0]
     kinds = list(dict.fromkeys(p.kind or "layer" for p, _, _ in perf))
     cmap = plt.get_cmap("tab10" if len(kinds) <= 10 else "tab20")
@@ -109,16 +109,18 @@ def plot_roofline(x: Any, hardware: Any = None, dtype: str = "fp16", *, ax: Any 
     name = r.name or "model"
     batch = "" if r.batch == 1 else f", batch {r.batch}"
     ax.set_title(f"{name} on {r.hardware.name}, {r.dtype}{batch}\n"
-                 f"FLOPs: {r.convention.name}; bytes: {r.memory_model} memory",
-                 fontsize=FONT_SIZE + 2)
-    ax.legend(fontsize=FONT_SIZE, loc="lower right", framealpha=0.9)
+                 f"peak {fmt.rate(pi)}, {fmt.rate(beta, 'B/s')}, ridge {fmt.count(ridge)} "
+                 "FLOP/byte", fontsize=FONT_SIZE + 1)
+    ax.legend(fontsize=FONT_SIZE, title=f"FLOPs: {r.convention.name}; {r.memory_model} bytes",
+              title_fontsize=FONT_SIZE, loc="lower right", framealpha=0.9, handletextpad=0.3,
+              borderpad=0.3, labelspacing=0.25)
     return ax
 
 
 def _label(ax: Any, ranked: list, n: int) -> None:
     """Write the paths of the first `n` points of `ranked` (slowest first), each at the first
     offset where its box, as the renderer lays it out (estimated from the text length on a
-    canvas without a renderer), overlaps no earlier label's box."""
+    canvas without a renderer), lies inside the axes and overlaps no earlier label's box."""
     from matplotlib.text import Text
 
     fig = ax.figure
@@ -126,6 +128,7 @@ def _label(ax: Any, ranked: list, n: int) -> None:
     renderer = get_renderer() if get_renderer is not None else None
     scale = fig.dpi / 72  # points -> pixels
     pad = 2 * scale
+    frame = ax.get_window_extent(renderer) if renderer is not None else ax.bbox
     boxes: list[tuple[float, float, float, float]] = []
     written = 0
     for p, i, v in ranked[: 3 * n]:  # the slowest 3n points are the candidates
@@ -139,6 +142,7 @@ def _label(ax: Any, ranked: list, n: int) -> None:
                               va="bottom", arrowprops={"arrowstyle": "-", "lw": 0.5,
                                                        "color": "gray"})
             if renderer is not None:
+                ann.update_positions(renderer)  # place the text at its offset from the point
                 e = Text.get_window_extent(ann, renderer)  # the text, not its leader line
                 box = (e.x0 - pad, e.y0 - pad, e.x1 + pad, e.y1 + pad)
             else:  # estimate: 0.6 em per character, 1.6 em high
@@ -146,7 +150,9 @@ def _label(ax: Any, ranked: list, n: int) -> None:
                 w, h = 0.6 * FONT_SIZE * len(p.name) * scale, 1.6 * FONT_SIZE * scale
                 x0 = px + dx * scale if dx >= 0 else px + dx * scale - w
                 box = (x0 - pad, py + dy * scale - pad, x0 + w + pad, py + dy * scale + h + pad)
-            if not any(_overlaps(box, b) for b in boxes):
+            inside = (frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1]
+                      and box[3] <= frame.y1)
+            if inside and not any(_overlaps(box, b) for b in boxes):
                 boxes.append(box)
                 written += 1
                 break

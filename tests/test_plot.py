@@ -67,28 +67,36 @@ def test_title_legend_and_readable_sizes(plt):
     report = lc.analyze(lc.zoo.resnet18(), (3, 224, 224), name="resnet18")
     ax = plot_roofline(report, "a100-sxm4-80gb", "fp16")
     title = ax.get_title()
-    assert title.startswith("resnet18 on a100-sxm4-80gb, fp16") and "FLOPs: exact" in title
+    assert title == ("resnet18 on a100-sxm4-80gb, fp16\npeak 312 TFLOP/s, 2.04 TB/s, ridge 153 "
+                     "FLOP/byte")
+    assert ax.get_legend().get_title().get_text() == "FLOPs: exact; compulsory bytes"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     kinds = {r.kind for r in report.rows if r.kind not in ("Flatten",)}  # a view: no bytes
     assert kinds <= set(legend) and "total" in legend
     assert ax.figure.dpi >= 100
     sizes = [t.get_fontsize() for t in [*ax.texts, *ax.get_legend().get_texts(), ax.title,
+                                        ax.get_legend().get_title(),
                                         ax.xaxis.label, ax.yaxis.label,
                                         *ax.get_xticklabels(), *ax.get_yticklabels()]]
     assert min(sizes) >= 9
 
 
 def test_labels_do_not_overlap(plt):
-    """The slowest layers are labelled, and no two labels overlap as drawn (rendered extents,
-    not the estimate the placement uses)."""
+    """The slowest layers are labelled, and no two labels overlap as drawn (the rendered text
+    after a full draw)."""
     report = lc.analyze(lc.zoo.resnet50(), (3, 224, 224), name="resnet50")
     rl = lc.roofline(report, "a100-sxm4-80gb", "fp16")
     ax = plot_roofline(rl, label_top=12)
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    boxes = [t.get_window_extent(renderer) for t in ax.texts]
-    assert len(boxes) >= 5  # coinciding points (repeated blocks) cannot all be labelled
+    from matplotlib.text import Text
+
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the text, not the leader
+    frame = ax.get_window_extent(renderer)
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1
+               for b in boxes)  # inside the axes
+    assert len(boxes) >= 8  # coinciding points (repeated blocks) cannot all be labelled
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert not a.overlaps(b), (a, b)
