@@ -272,8 +272,8 @@ def _list(args: argparse.Namespace) -> str:
         return "\n".join(sorted(LAYERS))
     if args.what == "hardware":
         return _hardware_table().to_text()
-    return "\n".join(f"{c.name:<16} {getattr(c, 'unit', '') or c.description}"
-                     for c in CONVENTIONS.values())
+    return "\n".join(f"{c.name:<16} {'(default) ' if c.name == DEFAULT_CONVENTION else ''}"
+                     f"{getattr(c, 'unit', '') or c.description}" for c in CONVENTIONS.values())
 
 
 def _hardware_table() -> Any:
@@ -307,7 +307,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LayerCalcError as e:
         print(f"layercalc: error: {e}", file=sys.stderr)
         return 2
-    print(out)
+    try:
+        print(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `layercalc ... | head` stopped reading: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -210,6 +210,14 @@ class Comparison(TableRenderers):
             parts.append(f"{fmt.count(numeric[lo])} ({lo}) to {fmt.count(numeric[hi])} ({hi})")
         return fmt.brief("Comparison", r.name, parts)
 
+    def _repr_latex_(self) -> str | None:
+        """Each convention's total as a formula when the sizes are symbolic (None otherwise)."""
+        if not any(fmt.is_symbolic(v) for v in self.totals.values()):
+            return None
+        body = r" \\ ".join(rf"\text{{{n}}} &= {sp.latex(sp.sympify(v))}"
+                             for n, v in self.totals.items())
+        return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
+
     def to_dict(self) -> dict:
         """JSON-safe, schema ``layercalc.comparison/1`` (docs/json-schema.md)."""
         return {

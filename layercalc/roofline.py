@@ -189,6 +189,17 @@ class Roofline(TableRenderers):
         return (f'<div class="layercalc-roofline">\n{main}\n<details><summary>Every row '
                 f"({len(self.points)})</summary>\n{rest}\n</details>\n</div>")
 
+    def _repr_latex_(self) -> str | None:
+        """The total's formulas when sizes or the platform are symbolic (None otherwise)."""
+        t = self.total
+        values = [(r"\text{FLOPs}", t.flops), (r"\text{bytes}", t.bytes),
+                  (r"I", t.intensity), (r"t", self.time)]
+        if not any(fmt.is_symbolic(sp.sympify(v)) for _, v in values if v is not None):
+            return None
+        body = r" \\ ".join(f"{k} &= {sp.latex(sp.sympify(v))}" for k, v in values
+                             if v is not None)
+        return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
+
     def to_dict(self, top: int | None = None, depth: int | None = None) -> dict:
         """JSON-safe, schema ``layercalc.roofline/1`` (docs/json-schema.md): platform,
         convention, memory model, the rows (as `table`) and the total, exact values."""

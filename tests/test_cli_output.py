@@ -117,3 +117,23 @@ def test_compare_formats(capsys):
     assert "| fvcore | 1,819,065,856 |" in md and "fvcore - torchvision = 4,992,512" in md
     assert main(["compare", "resnet18", "--conventions", "fvcore", "--format", "html"]) == 0
     assert "<details><summary>By layer kind</summary>" in capsys.readouterr().out
+
+
+def test_a_closed_pipe_is_not_an_error():
+    """`layercalc summary resnet152 --format json | head -1`: no traceback when the reader
+    stops early (the document is far larger than a pipe's buffer)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "layercalc", "summary", "resnet152",
+                             "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as head does after one line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0
+    assert first == b"{\n" and b"Traceback" not in err

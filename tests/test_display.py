@@ -154,6 +154,12 @@ def test_latex_for_symbolic_totals():
     tex = r._repr_latex_()
     assert tex.startswith(r"$\displaystyle \begin{aligned}") and r"\text{MACs} &= 216 H W" in tex
     assert r"\text{FLOPs}_\text{exact} &= " + sp.latex(r.flops()) in tex
+    assert lc.compare(r, ["exact", "macs"])._repr_latex_().count("&=") == 2
+    rl = lc.roofline(r, "t4")
+    assert sp.latex(rl.total.flops) in rl._repr_latex_()
+    numeric = lc.analyze(lc.Linear(4, 4), (4,))
+    assert lc.compare(numeric)._repr_latex_() is None
+    assert lc.roofline(numeric, "t4")._repr_latex_() is None
 
 
 def test_one_column_when_flops_equal_macs(resnet50):
