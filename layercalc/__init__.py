@@ -3,13 +3,17 @@
 The public API, re-exported; nothing is defined here. See README.md and layercalc/README.md.
 """
 
+from ._version import __version__ as __version__
 from . import blocks as blocks
+from . import format as format
 from . import layers as layers
+from . import table as table
 from . import transformer as transformer
 from . import zoo as zoo
 from .compare import Comparison as Comparison
 from .compare import compare as compare
 from .conventions import CONVENTIONS as CONVENTIONS
+from .conventions import DEFAULT_CONVENTION as DEFAULT_CONVENTION
 from .conventions import Convention as Convention
 from .conventions import flops as flops
 from .conventions import get_convention as get_convention
@@ -18,6 +22,7 @@ from .peers import ToolConvention as ToolConvention
 from .cost import Cost as Cost
 from .errors import LayerCalcError as LayerCalcError
 from .errors import LayerSpecError as LayerSpecError
+from .errors import MissingDependencyError as MissingDependencyError
 from .errors import ParseError as ParseError
 from .errors import ShapeError as ShapeError
 from .errors import UnknownNameError as UnknownNameError
@@ -78,7 +83,6 @@ from .transformer import TransformerEncoder as TransformerEncoder
 from .transformer import TransformerEncoderLayer as TransformerEncoderLayer
 from .transformer import ViTEncoderBlock as ViTEncoderBlock
 
-__version__ = "0.1.0"
 
 __all__ = [
     "CONVENTIONS", "visible_scores", "Comparison", "Convention", "Cost", "Functional", "TOOL_CONVENTIONS",
@@ -94,5 +98,6 @@ __all__ = [
     "transformer", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
     "LlamaDecoderLayer", "ViTEncoderBlock",
+    "DEFAULT_CONVENTION", "MissingDependencyError", "format", "table",
     *layers.__all__[3:],
 ]

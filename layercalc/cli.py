@@ -1,17 +1,24 @@
 """The ``layercalc`` command (also ``python -m layercalc``).
 
-    layercalc summary MODEL [--input 3x224x224] [--batch N] [--format table|md|csv|json|latex]
-                            [--convention NAME] [--depth N] [--by-kind]
+    layercalc summary MODEL [--input 3x224x224] [--batch N] [--convention exact]
+                            [--format table|text|rich|md|csv|json|latex|html]
+                            [--depth N] [--by-kind] [--full]
     layercalc compare MODEL [--input 3x224x224] [--batch N] [--conventions a,b,...]
-                            [--baseline NAME] [--format table|json]
+                            [--baseline NAME] [--format table|text|rich|md|json|html] [--full]
     layercalc roofline MODEL --hardware NAME [--dtype fp16] [--batch 1,8,64] [--input 3x224x224]
-                             [--memory-model compulsory] [--convention 2*macs] [--top N |
-                             --depth N] [--fuse]
-    layercalc list models|layers|conventions
+                             [--memory-model compulsory] [--convention exact] [--top N |
+                             --depth N] [--fuse] [--format table|text|rich|md|json] [--full]
+    layercalc list models|layers|conventions|hardware
+    layercalc --version
 
 MODEL is a zoo name (``resnet50``) or ``path/to/file.py:function`` returning a model. Symbolic
-sizes (``--input 3xHxW``) print formulas. Sizes are parsed with a strict grammar (integers and
-names only); the raw string never reaches ``sympify`` or ``eval``, because ``sympify`` runs code.
+sizes (``--input 3xHxW``) print formulas, abbreviated to fit a terminal (``--full`` prints them
+whole). Every output states its FLOPs convention; the default is ``exact``
+(`layercalc.conventions.DEFAULT_CONVENTION`). ``--format table`` uses rich when the ``rich``
+extra is installed and standard output is a terminal, plain text otherwise (``text`` forces
+plain text); ``json`` follows the versioned schemas of docs/json-schema.md. Sizes are parsed
+with a strict grammar (integers and names only); the raw string never reaches ``sympify`` or
+``eval``, because ``sympify`` runs code.
 
 A `LayerCalcError` prints ``layercalc: error: <message>`` on stderr and exits with 2, with no
 traceback. Anything else is a bug and keeps its traceback.
@@ -28,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from . import get_convention
-from .conventions import CONVENTIONS
+from ._version import __version__
+from .conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .errors import LayerCalcError, ParseError
 from .layers import LAYERS
 from .network import analyze
@@ -99,9 +107,24 @@ class _Parser(argparse.ArgumentParser):
         raise ParseError(message)
 
 
+_SUMMARY_FORMATS = ["table", "text", "rich", "md", "markdown", "csv", "json", "latex", "html"]
+_COMPARE_FORMATS = ["table", "text", "rich", "md", "markdown", "json", "html"]
+_ROOFLINE_FORMATS = ["table", "text", "rich", "md", "markdown", "json"]
+_FULL_HELP = "print formulas whole (by default long ones are abbreviated with '…')"
+
+
+def _check_positive(args: argparse.Namespace, *flags: str) -> None:
+    """``--depth``, ``--top``: a positive integer when given."""
+    for flag in flags:
+        v = getattr(args, flag, None)
+        if v is not None and v < 1:
+            raise ParseError(f"--{flag} (={v}) must be a positive integer")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="layercalc", description="Exact, symbolic cost accounting for neural "
                 "networks.")
+    p.add_argument("--version", action="version", version=f"layercalc {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     s = sub.add_parser("summary", help="per-layer report of a model")
     s.add_argument("model", help="zoo name (see `layercalc list models`) or file.py:function")
@@ -109,12 +132,17 @@ def _build_parser() -> argparse.ArgumentParser:
                    "3x224x224 or 3xHxW (default: 3x224x224; a language model's context "
                    "length, e.g. 1024 for gpt2)")
     s.add_argument("--batch", default="1", help="batch size, an integer or a name")
-    s.add_argument("--format", default="table",
-                   choices=["table", "md", "markdown", "csv", "json", "latex"])
-    s.add_argument("--convention", default="macs",
-                   help="FLOPs convention (see `layercalc list conventions`; default: macs)")
-    s.add_argument("--depth", type=int, default=None, help="group rows by path depth")
-    s.add_argument("--by-kind", action="store_true", help="one row per layer kind")
+    s.add_argument("--format", default="table", choices=_SUMMARY_FORMATS,
+                   help="table (rich on a terminal when installed, else text), text, rich, "
+                   "md, csv, json (schema layercalc.report/1), latex or html")
+    s.add_argument("--convention", default=DEFAULT_CONVENTION,
+                   help="FLOPs convention (see `layercalc list conventions`; default: "
+                   f"{DEFAULT_CONVENTION})")
+    s.add_argument("--depth", type=int, default=None, help="group rows by path depth (a "
+                   "positive integer; every format)")
+    s.add_argument("--by-kind", action="store_true", help="one row per layer kind (every "
+                   "format)")
+    s.add_argument("--full", action="store_true", help=_FULL_HELP)
     c = sub.add_parser("compare", help="one model under every convention, differences "
                        "explained by layer kind")
     c.add_argument("model", help="zoo name or file.py:function")
@@ -126,7 +154,8 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--baseline", default="torchvision",
                    help="explain every other convention's difference from this one "
                    "(default: torchvision; 'none' to skip)")
-    c.add_argument("--format", default="table", choices=["table", "json"])
+    c.add_argument("--format", default="table", choices=_COMPARE_FORMATS)
+    c.add_argument("--full", action="store_true", help=_FULL_HELP)
     r = sub.add_parser("roofline", help="roofline estimate (FLOPs, bytes, bound, time) per "
                        "batch size on a hardware preset")
     r.add_argument("model", help="zoo name or file.py:function")
@@ -139,36 +168,37 @@ def _build_parser() -> argparse.ArgumentParser:
                    "as for summary)")
     r.add_argument("--memory-model", default="compulsory",
                    help="compulsory or no_reuse (default: compulsory)")
-    r.add_argument("--convention", default="2*macs",
-                   help="FLOPs convention (default: 2*macs)")
+    r.add_argument("--convention", default=DEFAULT_CONVENTION,
+                   help=f"FLOPs convention (default: {DEFAULT_CONVENTION})")
     rows = r.add_mutually_exclusive_group()
     rows.add_argument("--top", type=int, default=None, help="show the N slowest layers")
     rows.add_argument("--depth", type=int, default=None, help="show layers grouped by path "
                       "depth")
     r.add_argument("--fuse", action="store_true", help="fold BatchNorm and fuse activations "
                    "first (layercalc.fuse)")
+    r.add_argument("--format", default="table", choices=_ROOFLINE_FORMATS,
+                   help="table, text, rich, md or json (a list of layercalc.roofline/1 "
+                   "documents, one per batch size)")
+    r.add_argument("--full", action="store_true", help=_FULL_HELP)
     ls = sub.add_parser("list", help="list registered names")
-    ls.add_argument("what", choices=["models", "layers", "conventions"])
+    ls.add_argument("what", choices=["models", "layers", "conventions", "hardware"])
     return p
 
 
 def _summary(args: argparse.Namespace) -> str:
+    _check_positive(args, "depth")
     model, name = _load_model(args.model)
     shape = _input_shape(args)
     (batch,) = parse_dims(args.batch, "--batch")
     conv = get_convention(args.convention)
     report = analyze(model, shape, batch=batch, name=name)
-    fmt = args.format
-    if fmt == "table":
-        return report.to_text(conv, depth=args.depth, by_kind=args.by_kind)
-    if fmt in ("md", "markdown"):
-        return report.to_markdown(conv, depth=args.depth, by_kind=args.by_kind)
-    if fmt == "csv":
-        return report.to_csv(conv).rstrip("\n")
-    if fmt == "json":
-        names = tuple(dict.fromkeys([conv.name, "exact", "macs", "2*macs"]))
-        return report.to_json(names)
-    return report.to_latex(conv, depth=args.depth, by_kind=args.by_kind)
+    group = {"depth": args.depth, "by_kind": args.by_kind}
+    if args.format == "json":
+        names = tuple(dict.fromkeys([conv.name, DEFAULT_CONVENTION, "macs", "2*macs"]))
+        return report.to_json(names, **group)
+    if args.format == "csv":
+        return report.to_csv(conv, **group).rstrip("\n")
+    return report.table(conv, full=args.full, **group).render(args.format, full=args.full)
 
 
 def _compare(args: argparse.Namespace) -> str:
@@ -184,41 +214,28 @@ def _compare(args: argparse.Namespace) -> str:
     if names is not None and baseline is not None and baseline not in names:
         names.insert(0, baseline)
     result = compare(analyze(model, shape, batch=batch, name=name), names)
-    if args.format == "json":
+    fmt, full = args.format, args.full
+    if fmt == "json":
         return result.to_json()
-    return result.to_text(baseline=baseline)
+    if fmt in ("md", "markdown"):
+        return result.to_markdown(baseline, full=full)
+    if fmt == "html":
+        return result.to_html(baseline, full=full)
+    tables = [result.table(full=full), result.table(by_kind=True, full=full)]
+    parts = [t.render(fmt, full=full) for t in tables]
+    parts += [result.explain(n, baseline, full=full) for n in result.names
+              if baseline is not None and n != baseline]
+    return "\n\n".join(parts)
 
 
 def _roofline(args: argparse.Namespace) -> str:
-    import sympy as sp
+    import json
 
-    from .dims import as_count
     from .hardware import get_hardware
-    from .report import human
     from .roofline import roofline
+    from .table import Table
 
-    def num(v: Any, fmt: str = ".3g") -> str:
-        if v is None:
-            return "-"
-        if isinstance(v, sp.Basic) and not v.is_number:
-            return str(v)
-        return format(float(v), fmt)
-
-    def secs(t: Any) -> str:
-        if isinstance(t, sp.Basic) and not t.is_number:
-            return str(t)
-        t = float(t)
-        if t == 0:
-            return "0"
-        for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
-            if t >= scale:
-                return f"{t / scale:.3g} {unit}"
-        return f"{t / 1e-9:.3g} ns"
-
-    for flag in ("top", "depth"):
-        v = getattr(args, flag)
-        if v is not None and v < 1:
-            raise ParseError(f"--{flag} (={v}) must be a positive integer")
+    _check_positive(args, "top", "depth")
     model, name = _load_model(args.model)
     shape = _input_shape(args)
     batches = parse_dims(args.batch, "--batch")
@@ -228,49 +245,22 @@ def _roofline(args: argparse.Namespace) -> str:
         from .fuse import fuse
 
         model = fuse(model)
-    out: list[str] = []
-    for b in batches:
-        rep = analyze(model, shape, batch=b, name=name)
-        rl = roofline(rep, hw, args.dtype, conv, args.memory_model)
-        if not out:
-            out.append(f"{name}{' (fused)' if args.fuse else ''} on {hw.name}, {args.dtype}: "
-                       f"peak {human(rl.peak)}FLOP/s, bandwidth {human(rl.bandwidth)}B/s, "
-                       f"ridge {num(rl.ridge)} FLOP/byte; FLOPs {conv.name}, "
-                       f"{rl.memory_model} memory, input {'x'.join(map(str, shape))}")
-        groups: list[tuple[str, Any, Any, Any, str, Any]] = []
-        if args.depth is not None:
-            acc: dict[str, list] = {}
-            for p in rl.points:
-                acc.setdefault(".".join(p.name.split(".")[:args.depth]), []).append(p)
-            for key, ps in acc.items():
-                f = sp.Add(*[p.flops for p in ps])
-                m = sp.Add(*[p.bytes for p in ps])
-                bounds = {p.bound for p in ps if p.intensity is not None}
-                groups.append((key, as_count(f), as_count(m), f / m if m != 0 else None,
-                               "mixed" if len(bounds) > 1 else (bounds.pop() if bounds else "-"),
-                               as_count(sp.Add(*[p.time for p in ps]))))
-        elif args.top is not None:
-            slow = sorted(rl.points, reverse=True, key=lambda p: (
-                float(p.time) if sp.sympify(p.time).is_number else 0))
-            groups = [(p.name, p.flops, p.bytes, p.intensity, p.bound or "-", p.time)
-                      for p in slow[:args.top]]
-        t = rl.total
-        head = ("Layer", "FLOPs", "Bytes", "FLOP/byte", "Bound", "Time")
-        body = [(g[0], human(g[1]), human(g[2]), num(g[3]), g[4] or "-", secs(g[5]))
-                for g in groups]
-        total = ("Total", human(t.flops), human(t.bytes), num(t.intensity), t.bound or "?",
-                 secs(rl.time))
-        widths = [max(len(str(r[i])) for r in [head, total, *body]) for i in range(6)]
-
-        def line(r: tuple) -> str:
-            return "  ".join(str(c).ljust(w) if i in (0, 4) else str(c).rjust(w)
-                             for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-
-        rule = "-" * len(line(head))
-        out += ["", f"batch {b}", rule, line(head), rule, *map(line, body)]
-        out += ([rule] if body else []) + [line(total), rule]
-    out.append("Time: sum over layers of max(FLOPs/peak, bytes/bandwidth), a lower bound.")
-    return "\n".join(out)
+        name = f"{name} (fused)"
+    results = [roofline(analyze(model, shape, batch=b, name=name), hw, args.dtype, conv,
+                        args.memory_model) for b in batches]
+    rows = args.top is not None or args.depth is not None
+    if args.format == "json":
+        return json.dumps([r.to_dict(args.top, args.depth) if rows else {
+            **r.to_dict(), "rows": []} for r in results], indent=2, ensure_ascii=False)
+    head = results[0].header_lines()
+    head[0] += f"; input {'x'.join(map(str, shape))}"
+    out = ["\n".join(head)]
+    for b, r in zip(batches, results):
+        t = r.table(args.top, args.depth, full=args.full, rows=rows, caption=False,
+                    title=f"batch {b}")
+        out.append(t.render(args.format, full=args.full))
+    foot = Table([], footer=results[0].footer_lines()).footer
+    return "\n\n".join(out) + "\n" + "\n".join(foot)
 
 
 def _list(args: argparse.Namespace) -> str:
@@ -280,21 +270,50 @@ def _list(args: argparse.Namespace) -> str:
         return "\n".join(sorted(MODELS))
     if args.what == "layers":
         return "\n".join(sorted(LAYERS))
-    return "\n".join(f"{c.name:<16} {getattr(c, 'unit', '') or c.description}"
-                     for c in CONVENTIONS.values())
+    if args.what == "hardware":
+        return _hardware_table().to_text()
+    return "\n".join(f"{c.name:<16} {'(default) ' if c.name == DEFAULT_CONVENTION else ''}"
+                     f"{getattr(c, 'unit', '') or c.description}" for c in CONVENTIONS.values())
+
+
+def _hardware_table() -> Any:
+    from . import format as fmt
+    from .hardware import PRESETS
+    from .table import Column, Table
+
+    rows = []
+    for name, hw in PRESETS.items():
+        peaks = ", ".join(f"{dt} {fmt.rate(v, '')}" for dt, v in hw.peak_flop_per_s.items())
+        rows.append((name, peaks, hw.mem_bytes_per_s))
+    return Table([Column("name", "Name"), Column("peak", "Peak per dtype (dense, FLOP/s or "
+                                                  "OP/s)"),
+                  Column("bandwidth", "Bandwidth", "rate", unit="B/s")], rows, None,
+                 "Hardware presets (layercalc.HARDWARE_PRESETS; sources in "
+                 "docs/hardware-sources.md)", footer=[
+                     "Bandwidth -: not documented (a roofline needs it). Give a name, or a unique "
+                     "prefix of one, to --hardware."])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 user error)."""
     try:
-        args = _build_parser().parse_args(argv)
+        try:
+            args = _build_parser().parse_args(argv)
+        except SystemExit as e:  # --help and --version print, then exit 0
+            return int(e.code or 0)
         handlers = {"summary": _summary, "compare": _compare, "roofline": _roofline,
                     "list": _list}
         out = handlers[args.command](args)
     except LayerCalcError as e:
         print(f"layercalc: error: {e}", file=sys.stderr)
         return 2
-    print(out)
+    try:
+        print(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `layercalc ... | head` stopped reading: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

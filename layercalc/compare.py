@@ -23,19 +23,28 @@ from typing import Any
 
 import sympy as sp
 
-from .conventions import CONVENTIONS, ToolConvention, get_convention
+from . import format as fmt
+from ._version import __version__
+from .conventions import CONVENTIONS, DEFAULT_CONVENTION, ToolConvention, get_convention
 from .dims import Dim, as_count, prod
-from .report import Report, _plain, human
+from .report import Report
+from .table import Column, Table, TableRenderers
 
-__all__ = ["compare", "Comparison"]
+__all__ = ["compare", "Comparison", "COMPARISON_SCHEMA"]
+
+#: The schema id of `Comparison.to_dict` / `Comparison.to_json` (docs/json-schema.md).
+COMPARISON_SCHEMA = "layercalc.comparison/1"
+_WIDTH = 100  # characters of a formula in an explanation before it is abbreviated
 
 
-def _exact(v: Any) -> str:
-    return f"{v:,}" if type(v) is int else str(v)
+def _signed(v: Any, full: bool = False) -> str:
+    if type(v) is int:
+        return f"+{v:,}" if v > 0 else f"{v:,}"
+    return f"+({fmt.expr(v, _WIDTH, full=full)})"
 
 
-def _signed(v: Any) -> str:
-    return (f"+{v:,}" if v > 0 else f"{v:,}") if type(v) is int else f"+({v})"
+def _unit(conv: Any) -> str:
+    return conv.unit if isinstance(conv, ToolConvention) else conv.description.split(";")[0]
 
 
 def _numel(shape: tuple) -> Dim:
@@ -45,11 +54,13 @@ def _numel(shape: tuple) -> Dim:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(TableRenderers):
     """A report's totals under several conventions and their breakdown by layer kind.
 
     ``totals[name]`` is the total under convention ``name``; ``by_kind[kind][name]`` the part
     of it that layers of ``kind`` contribute (the kinds sum to the total, for every name).
+    ``repr`` is one line, ``str`` the text tables, and Jupyter shows the totals as an HTML
+    table with the per-kind table folded below.
     """
 
     report: Report
@@ -102,10 +113,10 @@ class Comparison:
                 return f"{q} x {unit}"
         return ""
 
-    def explain(self, a: str, b: str) -> str:
+    def explain(self, a: str, b: str, *, full: bool = False) -> str:
         """Why `a` and `b` differ: the total difference, then each layer kind's share, named
         as a multiple of that kind's MACs, input or output elements or bias adds when it is
-        one.
+        one. Formulas longer than 100 characters are abbreviated unless `full`.
 
         >>> from layercalc import analyze, zoo
         >>> print(compare(analyze(zoo.vgg11(), (3, 224, 224))).explain("ptflops", "macs"))
@@ -117,58 +128,113 @@ class Comparison:
           Linear: +9,192 = 1 x bias adds
         """
         a, b = get_convention(a).name, get_convention(b).name
-        lines = [f"{a} - {b} = {_exact(as_count(self.totals[a] - self.totals[b]))}"]
+        total = as_count(self.totals[a] - self.totals[b])
+        lines = [f"{a} - {b} = {fmt.exact(total, width=_WIDTH, full=full)}"]
         for kind, diff in self.difference(a, b).items():
             named = self._name_multiple(kind, diff)
-            lines.append(f"  {kind}: {_signed(diff)}" + (f" = {named}" if named else ""))
+            lines.append(f"  {kind}: {_signed(diff, full)}" + (f" = {named}" if named else ""))
         if len(lines) == 1:
             lines.append("  (no difference)")
         return "\n".join(lines)
 
-    # -- renderings ------------------------------------------------------------------------------
-    def to_text(self, baseline: str | None = None) -> str:
-        """Totals (exact and human), each convention's unit, then the per-kind table; with a
-        `baseline`, every other convention's difference from it explained by kind."""
+    # -- the table model -------------------------------------------------------------------------
+    def title(self) -> str:
         r = self.report
-        head = f"{r.name or 'model'}: input {r.input_shape}, batch {r.batch}"
-        width = max(len(n) for n in self.names)
-        lines = [head, "", f"{'convention':<{width}}  {'total':>18}  {'':>7}  counts"]
-        for n in self.names:
-            conv = get_convention(n)
-            unit = conv.unit if isinstance(conv, ToolConvention) else (conv.description
-                                                                       .split(";")[0])
-            lines.append(f"{n:<{width}}  {_exact(self.totals[n]):>18}  "
-                         f"{human(self.totals[n]):>7}  {unit}")
-        kinds = list(self.by_kind)
-        lines += ["", "By layer kind:"]
-        kw = max(len(k) for k in kinds) if kinds else 4
-        cols = [f"{n:>{max(len(n), 8)}}" for n in self.names]
-        lines.append(f"{'kind':<{kw}}  " + "  ".join(cols))
-        for k in kinds:
-            cells = [f"{human(self.by_kind[k][n]):>{max(len(n), 8)}}" for n in self.names]
-            lines.append(f"{k:<{kw}}  " + "  ".join(cells))
-        if baseline is not None:
-            base = get_convention(baseline).name
-            for n in self.names:
-                if n != base:
-                    lines += ["", self.explain(n, base)]
-        return "\n".join(lines)
+        return f"{r.name or 'model'}: input {fmt.shape(r.input_shape)}, batch {r.batch}"
+
+    def table(self, by_kind: bool = False, *, full: bool = False) -> Table:
+        """The totals (convention, exact total, rounded, what it counts) as a
+        `layercalc.table.Table`; ``by_kind=True``: one row per layer kind, one column per
+        convention."""
+        default = get_convention(DEFAULT_CONVENTION).name
+        if by_kind:
+            cols = [Column("kind", "Kind"), *(Column(n, n, "count") for n in self.names)]
+            rows = [(k, *(self.by_kind[k][n] for n in self.names)) for k in self.by_kind]
+            total = ("Total", *(self.totals[n] for n in self.names))
+            return Table(cols, rows, total, "By layer kind")
+        cols = [Column("convention", "Convention"), Column("total", "FLOPs", "exact"),
+                Column("rounded", "Rounded", "count"), Column("counts", "Counts")]
+        rows = [(n + (" (default)" if n == default else ""), self.totals[n], self.totals[n],
+                 _unit(get_convention(n))) for n in self.names]
+        n = len(self.names)
+        header = [f"FLOPs under {n} convention{'s' if n != 1 else ''} (`layercalc list "
+                  "conventions`); "
+                  f"every other output uses '{default}' unless told otherwise"]
+        return Table(cols, rows, None, self.title(), header)
+
+    def to_text(self, baseline: str | None = None, *, full: bool = False) -> str:
+        """Totals (exact and rounded), each convention's unit, then the per-kind table; with
+        a `baseline`, every other convention's difference from it explained by kind."""
+        parts = [self.table(full=full).to_text(full=full),
+                 self.table(by_kind=True, full=full).to_text(full=full)]
+        parts += self._explanations(baseline, full)
+        return "\n\n".join(parts)
+
+    def _explanations(self, baseline: str | None, full: bool) -> list[str]:
+        if baseline is None:
+            return []
+        base = get_convention(baseline).name
+        return [self.explain(n, base, full=full) for n in self.names if n != base]
+
+    def to_markdown(self, baseline: str | None = None, *, full: bool = False) -> str:
+        parts = [self.table(full=full).to_markdown(full=full),
+                 self.table(by_kind=True, full=full).to_markdown(full=full)]
+        parts += [f"```\n{e}\n```" for e in self._explanations(baseline, full)]
+        return "\n\n".join(parts)
+
+    def to_html(self, baseline: str | None = None, *, full: bool = False) -> str:
+        """The totals table, then the per-kind table (and the explanations against
+        `baseline`) in collapsed ``<details>``."""
+        import html
+
+        parts = [self.table(full=full).to_html(full=full),
+                 "<details><summary>By layer kind</summary>\n"
+                 + self.table(by_kind=True, full=full).to_html(full=full) + "\n</details>"]
+        explanations = self._explanations(baseline, full)
+        if explanations:
+            parts.append(f"<details><summary>Differences from {html.escape(str(baseline))}"
+                         "</summary><pre>" + html.escape("\n\n".join(explanations))
+                         + "</pre></details>")
+        return '<div class="layercalc-comparison">\n' + "\n".join(parts) + "\n</div>"
 
     def __str__(self) -> str:
         return self.to_text()
 
+    def __repr__(self) -> str:
+        r = self.report
+        numeric = {n: v for n, v in self.totals.items() if type(v) is int}
+        parts = [f"{len(self.names)} conventions"]
+        if numeric:
+            lo = min(numeric, key=numeric.__getitem__)
+            hi = max(numeric, key=numeric.__getitem__)
+            parts.append(f"{fmt.count(numeric[lo])} ({lo}) to {fmt.count(numeric[hi])} ({hi})")
+        return fmt.brief("Comparison", r.name, parts)
+
+    def _repr_latex_(self) -> str | None:
+        """Each convention's total as a formula when the sizes are symbolic (None otherwise)."""
+        if not any(fmt.is_symbolic(v) for v in self.totals.values()):
+            return None
+        body = r" \\ ".join(rf"\text{{{n}}} &= {sp.latex(sp.sympify(v))}"
+                             for n, v in self.totals.items())
+        return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
+
     def to_dict(self) -> dict:
+        """JSON-safe, schema ``layercalc.comparison/1`` (docs/json-schema.md)."""
         return {
+            "schema": COMPARISON_SCHEMA,
+            "layercalc": __version__,
             "model": self.report.name,
-            "input_shape": [_plain(v) for v in self.report.input_shape],
-            "batch": _plain(self.report.batch),
-            "totals": {n: _plain(v) for n, v in self.totals.items()},
-            "by_kind": {k: {n: _plain(v) for n, v in d.items()}
+            "input_shape": [fmt.plain(v) for v in self.report.input_shape],
+            "batch": fmt.plain(self.report.batch),
+            "default_convention": get_convention(DEFAULT_CONVENTION).name,
+            "units": {n: _unit(get_convention(n)) for n in self.names},
+            "totals": {n: fmt.plain(v) for n, v in self.totals.items()},
+            "by_kind": {k: {n: fmt.plain(v) for n, v in d.items()}
                         for k, d in self.by_kind.items()},
         }
 
     def to_json(self, indent: int = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 
 def compare(report: Report, conventions: Any = None) -> Comparison:

@@ -18,6 +18,10 @@ macs         1     0    0      none     papers (ResNet, MobileNet), torchvision 
 2*macs       2     0    0      none     torch.utils.flop_counter, Kaplan et al. 2020
 ========== ===== ===== ====== ======== ==============================================
 
+`DEFAULT_CONVENTION` (``"exact"``: every multiply and add counted) is the default of every
+function and output that takes a convention (`flops`, `Report`, `roofline`, the command
+line), and every output states the convention it used (`convention_note`).
+
 Build your own with `Convention(...)` or `exact.replace(...)`. A convention that gives an op
 kind weight 0 does not count it; `Convention.uncounted` lists what was left out, so a report can
 say so instead of silently showing zero.
@@ -35,7 +39,11 @@ from .dims import Dim, as_count
 from .errors import lookup
 from .peers import TOOL_CONVENTIONS, ToolConvention
 
-__all__ = ["Convention", "CONVENTIONS", "get_convention", "flops", "ToolConvention"]
+__all__ = ["Convention", "CONVENTIONS", "DEFAULT_CONVENTION", "get_convention", "flops",
+           "convention_note", "ToolConvention"]
+
+#: The convention every function and output uses unless told otherwise.
+DEFAULT_CONVENTION = "exact"
 
 
 def _all_ops(weight: int = 1) -> Mapping[str, int]:
@@ -158,7 +166,23 @@ def get_convention(name: str | Convention | ToolConvention) -> Convention | Tool
     return lookup(CONVENTIONS, "convention", name)
 
 
-def flops(x: Any, convention: str | Convention = "exact") -> Dim:
+def convention_note(convention: str | Convention | ToolConvention) -> str:
+    """The line every output prints to say how it counted FLOPs.
+
+    >>> convention_note("exact")
+    'FLOPs: exact convention (every multiply, add, compare, divide and transcendental counted once; see `layercalc list conventions`)'
+    >>> convention_note("ptflops")
+    'FLOPs: ptflops convention (reproduces ptflops 0.7.5: MACs of conv/linear (+bias) plus one per element for hooked layers; see `layercalc list conventions`)'
+    """
+    conv = get_convention(convention)
+    if isinstance(conv, ToolConvention):
+        what = f"reproduces {' '.join(conv.tool.split()[:2])}: {conv.unit}"
+    else:
+        what = conv.description.split(";")[0] or "a custom convention"
+    return f"FLOPs: {conv.name} convention ({what}; see `layercalc list conventions`)"
+
+
+def flops(x: Any, convention: str | Convention = DEFAULT_CONVENTION) -> Dim:
     """FLOPs of a `Cost` (or of anything with a ``__flops__(convention)`` method, such as a
     `Report`) under `convention`.
 

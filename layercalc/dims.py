@@ -1,8 +1,9 @@
 """Dimensions: the int-or-SymPy values every formula works on, and the few helpers that keep
 them exact and fast.
 
-# NOTE: import order is errors -> dims -> symbols/shapes -> cost -> conventions -> layers ->
-# blocks/network -> {report, symbolic, evaluate, memory, hardware, roofline, zoo} -> cli.
+# NOTE: import order is errors -> dims -> format -> table -> symbols/shapes -> cost ->
+# conventions -> layers -> report -> network -> {compare, blocks, symbolic, evaluate, memory,
+# hardware} -> roofline -> {fuse, plot} -> zoo -> cli (layercalc/README.md).
 # A module may import only from modules to its left.
 
 Design constraints:

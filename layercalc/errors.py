@@ -20,6 +20,7 @@ __all__ = [
     "ShapeError",
     "UnknownNameError",
     "ParseError",
+    "MissingDependencyError",
 ]
 
 
@@ -48,6 +49,11 @@ class ShapeError(_LayerError, ValueError):
 
 class ParseError(LayerCalcError, ValueError):
     """A string given on the command line or to a parser does not follow its grammar."""
+
+
+class MissingDependencyError(LayerCalcError, ImportError):
+    """An optional dependency (an extra) is not installed; the message names the extra, e.g.
+    ``pip install 'layercalc[plot]'``."""
 
 
 class UnknownNameError(LayerCalcError, KeyError, ValueError):

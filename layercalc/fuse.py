@@ -41,7 +41,8 @@ from typing import Any
 
 import sympy as sp
 
-from .conventions import Convention, get_convention
+from . import format as fmt
+from .conventions import DEFAULT_CONVENTION, Convention, get_convention
 from .cost import Cost
 from .dims import Dim, as_count, eq, truth
 from .layers import (
@@ -52,7 +53,8 @@ from .layers import (
 )
 from .memory import MemoryModel, get_memory_model, memory, model_size, peak_memory
 from .network import Functional, Parallel, Residual, Sequential, Tied, analyze
-from .report import Report, human
+from .report import Report
+from .table import Column, Table, TableRenderers
 
 __all__ = ["fuse", "fuse_report", "FuseReport", "FusedActivation", "fold_batchnorm",
            "FOLDABLE", "FUSABLE_ACTIVATIONS"]
@@ -237,7 +239,7 @@ def fuse(model: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class FuseReport:
+class FuseReport(TableRenderers):
     """`model` before and after `fuse`, analysed on the same input.
 
     ``before``/``after`` are the Reports; ``folded`` lists ``(producer path, BatchNorm
@@ -245,7 +247,8 @@ class FuseReport:
     paths of containers of unknown structure left unfused; ``totals`` maps
     a metric name to ``(before, after)``: ``params``, ``buffers``, ``macs``, ``flops[<conv>]``
     per convention, ``memory[<model>]`` (bytes moved) per memory model, ``peak activations``
-    and ``model size`` (bytes).
+    and ``model size`` (bytes). Renders as a table (metric, before, after, change); ``repr``
+    is one line.
     """
 
     before: Report
@@ -256,38 +259,43 @@ class FuseReport:
     dtype: Any = "fp32"
     skipped: tuple[str, ...] = ()
 
-    def to_text(self) -> str:
-        """A small table: metric, before, after, change."""
-        head = ("metric", "before", "after", "after - before")
-        body = []
+    def table(self, *, full: bool = False) -> Table:
+        """Metric, before, after, after - before (exact) and the change in percent."""
+        cols = [Column("metric", "Metric"), Column("before", "Before", "exact"),
+                Column("after", "After", "exact"), Column("change", "After - before", "exact"),
+                Column("change_pct", "Change", "percent")]
+        rows = []
         for k, (b, a) in self.totals.items():
-            body.append((k, _exact(b), _exact(a), _exact(as_count(a - b))))
-        widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
-
-        def line(r: tuple) -> str:
-            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-
+            d = as_count(a - b)
+            pct = (d / b if type(d) is int and type(b) is int and b else None)
+            rows.append((k, b, a, d, pct))
         name = self.before.name or "model"
-        out = [f"{name}: fused, input {self.before.input_shape}, batch {self.before.batch}, "
-               f"bytes in {self.dtype}",
-               f"{len(self.folded)} BatchNorm folded, {len(self.fused)} activations fused"
-               + (f"; left unfused (unknown containers): {', '.join(self.skipped)}"
-                  if self.skipped else ""),
-               line(head), *map(line, body)]
-        return "\n".join(out)
+        header = [f"{len(self.folded)} BatchNorm folded, {len(self.fused)} activations fused"
+                  + (f"; left unfused (unknown containers): {', '.join(self.skipped)}"
+                     if self.skipped else ""),
+                  f"Bytes (memory, peak activations, model size) in {self.dtype}; FLOPs under "
+                  "the conventions named (`layercalc list conventions`)"]
+        return Table(cols, rows, None,
+                     f"{name}: fused, input {fmt.shape(self.before.input_shape)}, batch "
+                     f"{self.before.batch}", header)
 
     def __str__(self) -> str:
         return self.to_text()
 
-
-def _exact(v: Any) -> str:
-    return f"{v:,}" if type(v) is int else (human(v) if isinstance(v, sp.Basic) and v.is_number
-                                             else str(v))
+    def __repr__(self) -> str:
+        parts = [f"{len(self.folded)} BatchNorm folded", f"{len(self.fused)} activations fused"]
+        for key in ("params", *(k for k in self.totals if k.startswith("memory[")),):
+            if key in self.totals:
+                b, a = self.totals[key]
+                show = fmt.params if key == "params" else fmt.nbytes
+                parts.append(f"{key} {show(b)} -> {show(a)}")
+                if key.startswith("memory["):
+                    break
+        return fmt.brief("FuseReport", self.before.name, parts)
 
 
 def fuse_report(model: Any, input_shape: Any, batch: Dim = 1, *, dtype: Any = "fp32",
-                conventions: Iterable[str | Convention] = ("macs", "2*macs"),
+                conventions: Iterable[str | Convention] = (DEFAULT_CONVENTION, "macs"),
                 memory_models: Iterable[str | MemoryModel] = ("compulsory", "no_reuse"),
                 name: str = "") -> FuseReport:
     """Analyse `model` and ``fuse(model)`` on `input_shape` and compare their totals (exact

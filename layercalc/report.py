@@ -1,8 +1,14 @@
 """Reports: one row per leaf layer, totals, grouping, and every rendering.
 
-Nothing else in layercalc formats numbers. A `Report` is immutable; its ``total`` is the sum
-of its rows, and every rendering prints totals computed from the same rows, so "total equals
-the sum of rows" holds by construction (and is asserted in the tests).
+A `Report` is immutable; its ``total`` is the sum of its rows, and every rendering prints
+totals computed from the same rows, so "total equals the sum of rows" holds by construction
+(and is asserted in the tests). Renderings go through one table model (`layercalc.table`) and
+one set of number formats (`layercalc.format`): ``to_text``, ``to_markdown``, ``to_latex``,
+``to_html`` and Jupyter's display round to 3 significant figures and abbreviate long formulas
+(``full=True`` prints them whole); ``to_csv``, ``to_json`` and ``to_dict`` carry exact values.
+Every rendering takes ``convention`` (default `DEFAULT_CONVENTION`, ``"exact"``, and says so
+in its header), ``depth`` (group rows by path prefix) and ``by_kind`` (one row per layer
+kind). The JSON layout is versioned: ``"schema": "layercalc.report/1"`` (docs/json-schema.md).
 """
 
 from __future__ import annotations
@@ -10,57 +16,34 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
 
-from .conventions import Convention, ToolConvention, get_convention
+from . import format as fmt
+from ._version import __version__
+from .conventions import (DEFAULT_CONVENTION, Convention, ToolConvention, convention_note,
+                          get_convention)
 from .cost import Cost
 from .dims import Dim, as_count
+from .errors import LayerCalcError
+from .table import Column, Table, TableRenderers
 
-__all__ = ["Row", "Report", "human"]
+__all__ = ["Row", "Report", "REPORT_SCHEMA", "human"]
 
-_SUFFIXES = ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+#: The schema id of `Report.to_dict` / `Report.to_json` (docs/json-schema.md).
+REPORT_SCHEMA = "layercalc.report/1"
 
+#: ``human(x)`` is `layercalc.format.count` (kept for code written before the format module).
+human = fmt.count
+_plain = fmt.plain  # kept for code written before the format module
 
-def human(x: Any, digits: int = 3) -> str:
-    """``1234567 -> '1.23M'``: SI suffixes (10^3 steps) for numbers, the formula for symbols.
-
-    >>> human(61264904), human(999), human(1000), human(sp.Symbol("H") * 2)
-    ('61.3M', '999', '1K', '2*H')
-    """
-    if isinstance(x, sp.Basic) and not x.is_number:
-        return str(x)
-    if isinstance(x, sp.Basic):
-        x = sp.nsimplify(x) if not x.is_Rational else x
-        x = int(x) if x.is_Integer else float(x)
-    if isinstance(x, float) and not x.is_integer():
-        v = x
-    else:
-        v = int(x)
-        if abs(v) < 1000:
-            return str(v)
-    for scale, suffix in _SUFFIXES:
-        if abs(v) >= scale:
-            s = f"{v / scale:.{digits}g}"
-            return s + suffix
-    return f"{v:.{digits}g}"
+_FOOTER_WIDTH = 100  # characters of a formula in a footer line before it is abbreviated
 
 
 def _shape_str(shape: Any) -> str:
-    if shape and isinstance(shape[0], tuple):
-        return " & ".join(_shape_str(s) for s in shape)
-    return "(" + ", ".join(str(v) for v in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def _plain(v: Any) -> Any:
-    """JSON-safe: ints stay ints, symbolic values become strings."""
-    if type(v) is int:
-        return v
-    if isinstance(v, sp.Basic) and v.is_Integer:
-        return int(v)
-    return str(v)
+    return fmt.shape(shape, full=True)
 
 
 @dataclass(frozen=True)
@@ -94,10 +77,26 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Report:
+class _Group:
+    """Rows summed for one line of a rendering: a leaf, a path prefix or a layer kind."""
+
+    path: str | None
+    kind: str | None
+    layers: int
+    input_shape: Any
+    output_shape: Any
+    cost: Cost
+    flops: dict[str, Any]
+    layer: Any = None
+
+
+@dataclass(frozen=True)
+class Report(TableRenderers):
     """The result of `layercalc.analyze`: rows, totals and renderings.
 
     ``total`` is a `Cost`; ``layercalc.flops(report, convention)`` works as on a Cost.
+    ``repr(report)`` is one line; ``str(report)`` the text table; in Jupyter a report shows
+    as an HTML table grouped by top-level path, with the finer levels folded below it.
     """
 
     rows: tuple[Row, ...]
@@ -116,12 +115,13 @@ class Report:
             return convention.report_flops(self)
         return convention.flops(self.total)
 
-    def flops(self, convention: str | Convention | ToolConvention = "exact") -> Dim:
+    def flops(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION) -> Dim:
         """Total FLOPs under `convention`: a definition (``"exact"``, ``"macs"`` ...) or a tool's
         rules (``"fvcore"``, ``"ptflops"`` ...; see `layercalc.peers`)."""
         return self.__flops__(get_convention(convention))
 
-    def row_flops(self, convention: str | Convention | ToolConvention = "exact") -> list[Dim]:
+    def row_flops(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION
+                  ) -> list[Dim]:
         """FLOPs of each row under `convention`, in row order (they sum to `flops`)."""
         conv = get_convention(convention)
         if isinstance(conv, ToolConvention):
@@ -173,226 +173,285 @@ class Report:
     def symbolic(self) -> bool:
         return bool(self.total.free_symbols)
 
-    # -- table model ---------------------------------------------------------------------------
-    def _table(self, convention: Any, depth: int | None, by_kind: bool = False):
-        """(convention, total params, total FLOPs, groups); a group is (label, kind, output
-        shape, summed cost, summed FLOPs)."""
+
+    # -- grouping ------------------------------------------------------------------------------
+    def _groups(self, conventions: list[Any], depth: int | None = None,
+                by_kind: bool = False) -> list[_Group]:
+        """Rows summed per line: each leaf (default), each path prefix of `depth` segments,
+        or each layer kind; with each convention's FLOPs (keyed by name)."""
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
+                                  or depth < 1):
+            raise LayerCalcError(f"Report: depth (={depth!r}) must be a positive integer or "
+                                 "None")
+        values = {c.name: self.row_flops(c) for c in conventions}
+        if depth is None and not by_kind:
+            return [_Group(r.path, r.kind, 1, r.input_shape, r.output_shape, r.cost,
+                           {n: v[i] for n, v in values.items()}, r.layer)
+                    for i, r in enumerate(self.rows)]
+        order: dict[str, list[int]] = {}
+        for i, r in enumerate(self.rows):
+            key = r.kind if by_kind else ".".join(r.path.split(".")[:depth])
+            order.setdefault(key, []).append(i)
+        out = []
+        for key, idx in order.items():
+            rows = [self.rows[i] for i in idx]
+            kinds = {r.kind for r in rows}
+            cost = rows[0].cost if len(rows) == 1 else Cost.sum(r.cost for r in rows)
+            flops = {n: as_count(sum(v[i] for i in idx)) for n, v in values.items()}
+            out.append(_Group(
+                None if by_kind else key, kinds.pop() if len(kinds) == 1 else None, len(rows),
+                rows[0].input_shape, rows[-1].output_shape, cost, flops,
+                rows[0].layer if len(rows) == 1 and not by_kind else None))
+        return out
+
+    # -- the table model -----------------------------------------------------------------------
+    def title(self) -> str:
+        """``resnet50: input (3, 224, 224), batch 1``."""
+        return f"{self.name or 'model'}: input {fmt.shape(self.input_shape)}, batch {self.batch}"
+
+    def table(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION,
+              depth: int | None = None, by_kind: bool = False, *, full: bool = False) -> Table:
+        """The report as a `layercalc.table.Table`: one line per row (or per path prefix of
+        `depth` segments, or per layer kind), params, MACs and FLOPs under `convention` with
+        their shares, the total, and a footer with the exact totals, memory traffic and the
+        work `convention` does not count. When FLOPs equal MACs in every line (``"macs"``,
+        ``"torchvision"`` on a conv net) one column shows both."""
         conv = get_convention(convention)
-        values = self.row_flops(conv)
-        total_params, total_flops = self.total.params, self.__flops__(conv)
-        groups: list[list] = []
+        groups = self._groups([conv], depth, by_kind)
+        tp, tm, tf = self.total.params, self.total.macs, self.__flops__(conv)
+        merged = _same(tm, tf) and all(_same(g.cost.macs, g.flops[conv.name]) for g in groups)
+        numeric = not self.symbolic
+        cols = [Column("path", "Layer"), Column("kind", "Kind"),
+                Column("output_shape", "Output shape", "shape"),
+                Column("params", "Params", "params")]
+        if numeric:
+            cols.append(Column("params_pct", "% Params", "percent"))
+        cols.append(Column("macs", "MACs", "count"))
+        if merged and numeric:
+            cols.append(Column("macs_pct", "% MACs", "percent"))
+        if not merged:
+            cols.append(Column("flops", f"FLOPs ({conv.name})", "count"))
+            if numeric:
+                cols.append(Column("flops_pct", "% FLOPs", "percent"))
+
+        def line(label: Any, kind: Any, shape: Any, cost: Cost, f: Any) -> tuple:
+            out: list[Any] = [label, kind, shape, cost.params]
+            if numeric:
+                out.append(_fraction(cost.params, tp))
+            out.append(cost.macs)
+            if merged and numeric:
+                out.append(_fraction(cost.macs, tm))
+            if not merged:
+                out.append(f)
+                if numeric:
+                    out.append(_fraction(f, tf))
+            return tuple(out)
+
+        rows = [line(f"{g.layers} x" if by_kind else g.path, g.kind or "", g.output_shape,
+                     g.cost, g.flops[conv.name]) for g in groups]
+        total = line("Total", "", self.output_shape, self.total, tf)
+        header = [convention_note(conv)]
+        if merged:
+            header[0] += "; FLOPs equal MACs in every row, so one column shows both"
         if by_kind:
-            index: dict[str, int] = {}
-            for r, f in zip(self.rows, values):
-                if r.kind not in index:
-                    index[r.kind] = len(groups)
-                    groups.append([0, r.kind, "", [], []])
-                g = groups[index[r.kind]]
-                g[0] += 1
-                g[3].append(r.cost)
-                g[4].append(f)
-            for g in groups:
-                g[0] = f"{g[0]} x"
-        elif depth is None:
-            for r, f in zip(self.rows, values):
-                groups.append([r.path, r.kind, _shape_str(r.output_shape), [r.cost], [f]])
+            header.append(f"Rows: one per layer kind ({len(self.rows)} layers)")
+        elif depth is not None:
+            header.append(f"Rows: path prefixes of depth {depth} ({len(self.rows)} layers)")
+        return Table(cols, rows, total, self.title(), header, self._footer(conv, full))
+
+    def _footer(self, conv: Any, full: bool = False) -> list[str]:
+        def ex(v: Any) -> str:
+            return fmt.exact(v, full=full, width=_FOOTER_WIDTH)
+
+        t = self.total
+        totals = [f"Params: {ex(t.params)}", f"Buffers: {ex(t.buffers)}", f"MACs: {ex(t.macs)}",
+                  f"FLOPs ({conv.name}): {ex(self.__flops__(conv))}"]
+        lines = ["   ".join(totals)] if not self.symbolic else totals
+        if self.symbolic:
+            lines += [f"Memory reads (elements, compulsory): {ex(t.reads)}",
+                      f"Memory writes (elements, compulsory): {ex(t.writes)}"]
         else:
-            seen: dict[str, int] = {}
-            for r, f in zip(self.rows, values):
-                key = ".".join(r.path.split(".")[:depth])
-                if key in seen:
-                    g = groups[seen[key]]
-                    g[1] = "" if g[1] != r.kind else g[1]
-                    g[2] = _shape_str(r.output_shape)
-                    g[3].append(r.cost)
-                    g[4].append(f)
-                else:
-                    seen[key] = len(groups)
-                    groups.append([key, r.kind, _shape_str(r.output_shape), [r.cost], [f]])
-        out = [(p, k, s, Cost.sum(cs) if len(cs) > 1 else cs[0], as_count(sum(fs)))
-               for p, k, s, cs, fs in groups]
-        return conv, total_params, total_flops, out
-
-    # -- renderings ----------------------------------------------------------------------------
-    def to_text(self, convention: str | Convention = "macs", depth: int | None = None,
-                       by_kind: bool = False) -> str:
-        """A table in the style of ptflops and torchinfo: human units and % columns. `depth`
-        groups rows by path prefix; ``by_kind=True`` gives one row per layer kind."""
-        conv, tp, tf, groups = self._table(convention, depth, by_kind)
-        symbolic = self.symbolic
-        head = ["Layer", "Kind", "Output shape", "Params", "MACs", f"FLOPs ({conv.name})"]
-        if not symbolic:
-            head[4:4] = ["% Params"]
-            head.append("% FLOPs")
-        body = []
-        for path, kind, shape, c, f in groups:
-            row = [path, kind, shape, human(c.params), human(c.macs), human(f)]
-            if not symbolic:
-                row[4:4] = [_pct(c.params, tp)]
-                row.append(_pct(f, tf))
-            body.append(row)
-        total = ["Total", "", _shape_str(self.output_shape), human(tp), human(self.total.macs),
-                 human(tf)]
-        if not symbolic:
-            total[4:4] = ["100%"]
-            total.append("100%")
-        widths = [max(len(str(r[i])) for r in [head, total, *body]) for i in range(len(head))]
-
-        def line(r: list[str]) -> str:
-            cells = [str(c).ljust(w) if i < 3 else str(c).rjust(w)
-                     for i, (c, w) in enumerate(zip(r, widths))]
-            return "  ".join(cells).rstrip()
-
-        rule = "-" * len(line(head))
-        title = f"{self.name or 'model'}: input {_shape_str(self.input_shape)}, batch {self.batch}"
-        out = [title, rule, line(head), rule, *map(line, body), rule, line(total), rule]
-        out += self._footer(conv, tp)
-        return "\n".join(out)
-
-    def _footer(self, conv: Any, tp: Dim) -> list[str]:
-        lines = [
-            f"Params: {_exact(tp)}   Buffers: {_exact(self.total.buffers)}   "
-            f"MACs: {_exact(self.total.macs)}   FLOPs ({conv.name}): "
-            f"{_exact(self.__flops__(conv))}",
-            f"Memory traffic (elements, compulsory): reads {_exact(self.total.reads)}, "
-            f"writes {_exact(self.total.writes)}",
-        ]
+            lines.append(f"Memory traffic (elements, compulsory): reads {ex(t.reads)}, "
+                         f"writes {ex(t.writes)}")
+        short = {"full": full}
         if isinstance(conv, ToolConvention):
             missed = conv.uncounted(self)
             if missed:
                 lines.append(f"Counted as 0 by '{conv.name}' (exact FLOPs of that work): "
-                             + "; ".join(f"{k} {human(v)}" for k, v in missed.items()))
-            return lines + [f"Note: {n}" for n in self.total.notes]
-        missed = conv.uncounted(self.total)
-        if missed:
-            kinds = {}
-            for k in missed:
-                owners = sorted({r.kind for r in self.rows
-                                 if (r.cost.ops.get(k) if k != "bias_adds" else r.cost.bias_adds)})
-                kinds[k] = owners
-            parts = [f"{k} {human(v)} ({', '.join(kinds[k])})" for k, v in missed.items()]
-            lines.append(f"Not counted under '{conv.name}': " + "; ".join(parts))
-        notes = self.total.notes
-        if notes:
-            lines += [f"Note: {n}" for n in notes]
-        return lines
+                             + "; ".join(f"{k} {fmt.count(v, **short)}"
+                                         for k, v in missed.items()))
+        else:
+            missed = conv.uncounted(t)
+            if missed:
+                parts = []
+                for k, v in missed.items():
+                    owners = sorted({r.kind for r in self.rows if (
+                        r.cost.ops.get(k) if k != "bias_adds" else r.cost.bias_adds)})
+                    parts.append(f"{k} {fmt.count(v, **short)} ({', '.join(owners)})")
+                lines.append(f"Not counted under '{conv.name}': " + "; ".join(parts))
+        return lines + [f"Note: {n}" for n in t.notes]
 
+    # -- human renderings (to_text, to_markdown, to_latex, to_html come from TableRenderers) --
     def __str__(self) -> str:
         return self.to_text()
 
-    def to_markdown(self, convention: str | Convention = "macs", depth: int | None = None,
-                           by_kind: bool = False) -> str:
-        conv, tp, tf, groups = self._table(convention, depth, by_kind)
-        head = ["Layer", "Kind", "Output shape", "Params", "MACs", f"FLOPs ({conv.name})"]
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for path, kind, shape, c, f in groups:
-            cells = [f"`{path}`", kind, shape, _md(c.params), _md(c.macs), _md(f)]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("| **Total** | | " + _shape_str(self.output_shape) + f" | {_md(tp)} | "
-                     f"{_md(self.total.macs)} | {_md(tf)} |")
-        return "\n".join(lines)
+    def __repr__(self) -> str:
+        t = self.total
+        return fmt.brief("Report", self.name, [
+            f"input {fmt.shape(self.input_shape, width=30)}",
+            f"batch {fmt.count(self.batch, width=20)}" if self.batch != 1 else "",
+            f"{len(self.rows)} rows", f"{fmt.params(t.params, width=60)} params",
+            f"{fmt.count(t.macs, width=60)} MACs"])
 
+    def _repr_html_(self) -> str:
+        return self.to_html(levels=True)
+
+    def to_html(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION,
+                depth: int | None = None, by_kind: bool = False, *, full: bool = False,
+                levels: bool = False) -> str:
+        """An HTML table with caption, totals and footer. With ``levels=True`` (Jupyter's
+        display) and no `depth`, the visible table groups rows by top-level path (``layer1``
+        ...) and the other groupings (by layer kind, each finer depth, every layer) follow in
+        collapsed ``<details>`` elements."""
+        if not levels or depth is not None or by_kind:
+            return self.table(convention, depth, by_kind, full=full).to_html(full=full)
+        deepest = max((len(r.path.split(".")) for r in self.rows), default=1)
+        first = 1 if deepest > 1 else None
+        parts = [self.table(convention, first, full=full).to_html(full=full)]
+
+        def fold(summary: str, t: Table) -> str:
+            bare = replace(t, title="", header=(), footer=())
+            return f"<details><summary>{summary}</summary>\n{bare.to_html(full=full)}\n</details>"
+
+        parts.append(fold("By layer kind", self.table(convention, by_kind=True, full=full)))
+        seen = {len(self._groups([], first)) if first else len(self.rows)}
+        for d in range(2, deepest):
+            n = len(self._groups([], d))
+            if n not in seen and n < len(self.rows):
+                seen.add(n)
+                parts.append(fold(f"By path depth {d} ({n} rows)",
+                                  self.table(convention, d, full=full)))
+        if first is not None:
+            parts.append(fold(f"Every layer ({len(self.rows)} rows)",
+                              self.table(convention, full=full)))
+        return '<div class="layercalc-report">\n' + "\n".join(parts) + "\n</div>"
+
+    def _repr_latex_(self) -> str | None:
+        """The symbolic totals as formulas (None for a numeric report: the HTML table shows
+        it)."""
+        if not self.symbolic:
+            return None
+        conv = get_convention(DEFAULT_CONVENTION)
+        t = self.total
+        lines = [(r"\text{params}", t.params), (r"\text{MACs}", t.macs),
+                 (rf"\text{{FLOPs}}_\text{{{conv.name}}}", self.__flops__(conv)),
+                 (r"\text{memory (elements)}", t.reads + t.writes)]
+        body = r" \\ ".join(f"{name} &= {sp.latex(sp.sympify(v))}" for name, v in lines)
+        return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
+
+    # -- machine renderings --------------------------------------------------------------------
     def _columns(self) -> list[str]:
         kinds = sorted({k for r in self.rows for k in r.cost.ops})
         return ["params", "buffers", "macs", "dots", "bias_adds", "weight_reads", "act_reads",
                 "writes", "tap_reads", *[f"ops.{k}" for k in kinds]]
 
-    def to_csv(self, convention: str | Convention = "macs") -> str:
+    def to_csv(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION,
+               depth: int | None = None, by_kind: bool = False) -> str:
+        """One line per row (or group, as `table`), every count exact, FLOPs under
+        `convention` in the column ``flops[<name>]``, and a ``Total`` line; ``layers`` is the
+        number of leaf layers a line sums."""
         conv = get_convention(convention)
-        values = self.row_flops(conv)
         cols = self._columns()
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["path", "kind", "input_shape", "output_shape", *cols, f"flops[{conv.name}]"])
-        for r, f in zip(self.rows, values):
-            counts = r.cost.counts()
-            w.writerow([r.path, r.kind, _shape_str(r.input_shape), _shape_str(r.output_shape),
-                        *[_plain(counts.get(c, 0)) for c in cols], _plain(f)])
+        w.writerow(["path", "kind", "layers", "input_shape", "output_shape", *cols,
+                    f"flops[{conv.name}]"])
+        for g in self._groups([conv], depth, by_kind):
+            counts = g.cost.counts()
+            w.writerow([g.path or "", g.kind or "", g.layers,
+                        _shape_str(g.input_shape), _shape_str(g.output_shape),
+                        *[fmt.plain(counts.get(c, 0)) for c in cols],
+                        fmt.plain(g.flops[conv.name])])
         counts = self.total.counts()
-        w.writerow(["Total", "", _shape_str(self.input_shape), _shape_str(self.output_shape),
-                    *[_plain(counts.get(c, 0)) for c in cols], _plain(self.__flops__(conv))])
+        w.writerow(["Total", "", len(self.rows), _shape_str(self.input_shape),
+                    _shape_str(self.output_shape), *[fmt.plain(counts.get(c, 0)) for c in cols],
+                    fmt.plain(self.__flops__(conv))])
         return buf.getvalue()
 
-    def to_dict(self, conventions: tuple[str, ...] = ("exact", "macs", "2*macs")) -> dict:
-        convs = [get_convention(c) for c in conventions]
-        per_row = {c.name: self.row_flops(c) for c in convs}
+    def to_dict(self, conventions: Any = (DEFAULT_CONVENTION, "macs", "2*macs"),
+                depth: int | None = None, by_kind: bool = False) -> dict:
+        """The JSON document of schema ``layercalc.report/1`` (docs/json-schema.md): what
+        reproduces the report (model, input shape, batch, conventions with their definitions),
+        the rows (or groups) and the total in the same shape (``counts`` and ``flops`` per
+        convention), and the work each convention does not count. The first of
+        `conventions` is the report's ``convention``."""
+        if isinstance(conventions, (str, Convention, ToolConvention)):
+            conventions = (conventions,)
+        convs = list({get_convention(c).name: get_convention(c) for c in conventions}.values())
 
         def describe(c: Any) -> dict:
             if isinstance(c, ToolConvention):
                 return {"tool": c.tool, "unit": c.unit, "batch": c.batch}
             return {"mac": c.mac, "dot": c.dot, "bias": c.bias, "ops": dict(c.ops)}
 
+        def record(g: _Group) -> dict:
+            return {
+                "path": g.path,
+                "kind": g.kind,
+                "layer": repr(g.layer) if g.layer is not None else None,
+                "layers": g.layers,
+                "input_shape": _shape_json(g.input_shape),
+                "output_shape": _shape_json(g.output_shape),
+                "counts": {k: fmt.plain(v) for k, v in g.cost.counts().items()},
+                "flops": {n: fmt.plain(v) for n, v in g.flops.items()},
+            }
+
+        total = _Group(None, None, len(self.rows), self.input_shape, self.output_shape,
+                       self.total, {c.name: self.__flops__(c) for c in convs})
         return {
+            "schema": REPORT_SCHEMA,
+            "layercalc": __version__,
             "model": self.name,
-            "input_shape": [_plain(v) for v in self.input_shape],
-            "output_shape": [_plain(v) for v in self.output_shape],
-            "batch": _plain(self.batch),
+            "input_shape": _shape_json(self.input_shape),
+            "output_shape": _shape_json(self.output_shape),
+            "batch": fmt.plain(self.batch),
+            "convention": convs[0].name,
             "conventions": {c.name: describe(c) for c in convs},
-            "total": {**{k: _plain(v) for k, v in self.total.counts().items()},
-                      "flops": {c.name: _plain(self.__flops__(c)) for c in convs}},
+            "grouping": {"depth": depth, "by_kind": bool(by_kind)},
+            "total": record(total),
+            "uncounted": {c.name: {k: fmt.plain(v) for k, v in self.uncounted(c).items()}
+                          for c in convs},
             "notes": list(self.total.notes),
-            "rows": [
-                {
-                    "path": r.path,
-                    "kind": r.kind,
-                    "layer": repr(r.layer),
-                    "input_shape": _shape_json(r.input_shape),
-                    "output_shape": _shape_json(r.output_shape),
-                    "counts": {k: _plain(v) for k, v in r.cost.counts().items()},
-                    "flops": {c.name: _plain(per_row[c.name][i]) for c in convs},
-                }
-                for i, r in enumerate(self.rows)
-            ],
+            "rows": [record(g) for g in self._groups(convs, depth, by_kind)],
         }
 
-    def to_json(self, conventions: tuple[str, ...] = ("exact", "macs", "2*macs"),
-                indent: int = 2) -> str:
-        """JSON with the input shape, batch and conventions, so a result can be reproduced."""
-        return json.dumps(self.to_dict(conventions), indent=indent)
+    def to_json(self, conventions: Any = (DEFAULT_CONVENTION, "macs", "2*macs"),
+                indent: int = 2, depth: int | None = None, by_kind: bool = False) -> str:
+        """`to_dict` as JSON: input shape, batch and conventions, so a result can be
+        reproduced; exact integers, formulas as strings."""
+        return json.dumps(self.to_dict(conventions, depth, by_kind), indent=indent,
+                          ensure_ascii=False)
 
-    def to_latex(self, convention: str | Convention = "macs", depth: int | None = None,
-                        by_kind: bool = False) -> str:
-        conv, tp, tf, groups = self._table(convention, depth, by_kind)
-        lines = [r"\begin{tabular}{llrrr}", r"\hline",
-                 rf"Layer & Kind & Params & MACs & FLOPs ({_tex_text(conv.name)}) \\", r"\hline"]
-        for path, kind, _shape, c, f in groups:
-            lines.append(rf"\texttt{{{_tex_text(path)}}} & {kind} & {_tex(c.params)} & "
-                         rf"{_tex(c.macs)} & {_tex(f)} \\")
-        lines += [r"\hline", rf"Total & & {_tex(tp)} & {_tex(self.total.macs)} & {_tex(tf)} \\",
-                  r"\hline", r"\end{tabular}"]
-        return "\n".join(lines)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
-    def _repr_html_(self) -> str:
-        conv, tp, tf, groups = self._table("macs", None)
-        head = "".join(f"<th>{h}</th>" for h in
-                       ["Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs (macs)"])
-        rows = "".join(
-            f"<tr><td><code>{p}</code></td><td>{k}</td><td>{s}</td><td>{human(c.params)}</td>"
-            f"<td>{human(c.macs)}</td><td>{human(f)}</td></tr>"
-            for p, k, s, c, f in groups)
-        total = (f"<tr><th>Total</th><td></td><td>{_shape_str(self.output_shape)}</td>"
-                 f"<th>{human(tp)}</th><th>{human(self.total.macs)}</th><th>{human(tf)}</th></tr>")
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}{total}</tbody></table>"
-
-    def to_dataframe(self, convention: str | Convention = "macs"):
-        """The rows as a pandas DataFrame (needs the optional ``pandas`` extra)."""
+    def to_dataframe(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION,
+                     depth: int | None = None, by_kind: bool = False):
+        """The rows (or groups) as a pandas DataFrame, exact values (needs the ``pandas``
+        extra)."""
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError("to_dataframe() needs pandas: pip install 'layercalc[pandas]'") from None
+            from .errors import MissingDependencyError
+
+            raise MissingDependencyError(
+                "to_dataframe() needs pandas: pip install 'layercalc[pandas]'") from None
         conv = get_convention(convention)
-        values = self.row_flops(conv)
         cols = self._columns()
         records = []
-        for r, f in zip(self.rows, values):
-            counts = r.cost.counts()
-            rec = {"path": r.path, "kind": r.kind, "input_shape": r.input_shape,
-                   "output_shape": r.output_shape}
+        for g in self._groups([conv], depth, by_kind):
+            counts = g.cost.counts()
+            rec = {"path": g.path, "kind": g.kind, "layers": g.layers,
+                   "input_shape": g.input_shape, "output_shape": g.output_shape}
             rec.update({c: counts.get(c, 0) for c in cols})
-            rec[f"flops[{conv.name}]"] = f
+            rec[f"flops[{conv.name}]"] = g.flops[conv.name]
             records.append(rec)
         return pd.DataFrame.from_records(records)
 
@@ -403,31 +462,24 @@ def _int(v: Any) -> Any:
     return v
 
 
-def _shape_json(s: tuple) -> Any:
+def _same(a: Any, b: Any) -> bool:
+    if type(a) is int and type(b) is int:
+        return a == b
+    if type(a) is int or type(b) is int:
+        return False if (type(a) is int) != (type(b) is int) and not (
+            isinstance(a, sp.Basic) and a.is_number or isinstance(b, sp.Basic) and b.is_number
+        ) else sp.sympify(a) == sp.sympify(b)
+    return sp.expand(sp.sympify(a) - sp.sympify(b)) == 0
+
+
+def _fraction(part: Any, whole: Any) -> Any:
+    """``part / whole`` as a float for the % columns (None when not both numbers)."""
+    if type(part) is int and type(whole) is int:
+        return 0.0 if whole == 0 else part / whole
+    return None
+
+
+def _shape_json(s: Any) -> Any:
     if s and isinstance(s[0], tuple):
         return [_shape_json(t) for t in s]
-    return [_plain(v) for v in s]
-
-
-def _pct(part: Any, whole: Any) -> str:
-    if type(part) is int and type(whole) is int:
-        return "0%" if whole == 0 else f"{100 * part / whole:.2f}%"
-    return ""
-
-
-def _exact(v: Any) -> str:
-    return f"{v:,}" if type(v) is int else str(v)
-
-
-def _md(v: Any) -> str:
-    return human(v) if type(v) is int else f"`{v}`"
-
-
-def _tex(v: Any) -> str:
-    return human(v) if type(v) is int else f"${sp.latex(v)}$"
-
-
-def _tex_text(s: str) -> str:
-    return s.replace("_", r"\_").replace("*", r"$\ast$")
-
-
+    return [fmt.plain(v) for v in s]

@@ -5,8 +5,9 @@ Seed 000 (Williams et al.'s roofline model, as explained there): a platform has 
 ridge point. A model with intensity ``I = FLOPs / bytes`` attains at most
 ``min(pi, beta * I)`` FLOP/s: below the ridge it is memory-bound, above it compute-bound.
 
-FLOPs come from a `Convention` (default ``"2*macs"``), bytes from `layercalc.memory.memory`
-(default ``"compulsory"``). Time per layer is ``max(FLOPs / pi, bytes / beta) / efficiency`` and
+FLOPs come from a `Convention` (default `DEFAULT_CONVENTION`, ``"exact"``: every multiply
+and add counted, as everywhere in layercalc), bytes from `layercalc.memory.memory` (default
+``"compulsory"``). Time per layer is ``max(FLOPs / pi, bytes / beta) / efficiency`` and
 the network's time is the sum over layers. This is a *lower bound on time* (an upper bound on
 speed): real kernels also pay launch overheads, imperfect overlap of compute and memory,
 cache misses and tiling losses that the roofline does not model.
@@ -24,7 +25,9 @@ from typing import Any
 
 import sympy as sp
 
-from .conventions import Convention, get_convention
+from . import format as fmt
+from ._version import __version__
+from .conventions import DEFAULT_CONVENTION, Convention, convention_note, get_convention
 from .cost import Cost
 from .dims import Dim, as_count, truth
 from .errors import LayerCalcError, ShapeError
@@ -33,9 +36,13 @@ from .memory import MemoryModel, memory
 from .network import analyze
 from .symbolic import assume_divisible
 from .symbols import symbols
+from .table import Column, Table, TableRenderers
 
 __all__ = ["RooflinePoint", "Roofline", "roofline", "utilization", "critical_batch",
-           "critical_value", "critical_resolution"]
+           "critical_value", "critical_resolution", "ROOFLINE_SCHEMA"]
+
+#: The schema id of `Roofline.to_dict` / `Roofline.to_json` (docs/json-schema.md).
+ROOFLINE_SCHEMA = "layercalc.roofline/1"
 
 
 def _div(a: Any, b: Any) -> Any:
@@ -69,13 +76,23 @@ class RooflinePoint:
     attainable: Any
     bound: str | None
     time: Any
+    kind: str = ""
+
+    def __repr__(self) -> str:
+        return fmt.brief("RooflinePoint", self.name, [
+            f"{fmt.count(self.flops)} FLOPs", fmt.nbytes(self.bytes),
+            f"{fmt.count(self.intensity)} FLOP/byte" if self.intensity is not None else "",
+            f"{self.bound}-bound" if self.bound else "", fmt.seconds(self.time)])
 
 
 @dataclass(frozen=True)
-class Roofline:
+class Roofline(TableRenderers):
     """Per-row points, the network total and the platform numbers (``peak`` = pi,
     ``bandwidth`` = beta, ``ridge`` = pi / beta). ``time`` is the sum of per-row times (a lower
-    bound on wall time); ``total.time`` treats the network as one kernel, which is never more."""
+    bound on wall time); ``total.time`` treats the network as one kernel, which is never more.
+    ``name`` and ``batch`` are the report's. Renders as a table (`table`: every row, the
+    slowest ``top`` or rows grouped by path ``depth``); ``repr`` is one line.
+    """
 
     hardware: Hardware
     dtype: str
@@ -88,10 +105,130 @@ class Roofline:
     points: tuple[RooflinePoint, ...]
     total: RooflinePoint
     time: Any
+    name: str = ""
+    batch: Any = 1
+
+    # -- renderings ----------------------------------------------------------------------------
+    def header_lines(self) -> list[str]:
+        """What the numbers mean: platform, ridge, FLOPs convention, memory model."""
+        return [f"{self.name or 'model'} on {self.hardware.name}, {self.dtype}: "
+                + self._platform(),
+                convention_note(self.convention),
+                f"Bytes: {self.memory_model} memory model, {self.dtype}"
+                + ("" if type(self.efficiency) is int and self.efficiency == 1
+                   else f"; efficiency {self.efficiency}")]
+
+    def _platform(self) -> str:
+        return (f"peak {fmt.rate(self.peak)}, bandwidth {fmt.rate(self.bandwidth, 'B/s')}, "
+                f"ridge {fmt.count(self.ridge)} FLOP/byte")
+
+    @staticmethod
+    def footer_lines() -> list[str]:
+        return ["Time: sum over layers of max(FLOPs/peak, bytes/bandwidth), a lower bound."]
+
+    def _rows(self, top: int | None, depth: int | None) -> list[tuple]:
+        for what, v in (("top", top), ("depth", depth)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise LayerCalcError(f"Roofline: {what} (={v!r}) must be a positive integer "
+                                     "or None")
+        if depth is not None:
+            acc: dict[str, list[RooflinePoint]] = {}
+            for p in self.points:
+                acc.setdefault(".".join(p.name.split(".")[:depth]), []).append(p)
+            out = []
+            for key, ps in acc.items():
+                f = as_count(sp.Add(*[p.flops for p in ps]))
+                m = as_count(sp.Add(*[p.bytes for p in ps]))
+                bounds = {p.bound for p in ps if p.intensity is not None}
+                bound = "mixed" if len(bounds) > 1 else (bounds.pop() if bounds else None)
+                out.append((key, f, m, _div(f, m) if not (type(m) is int and m == 0) else None,
+                            bound, as_count(sp.Add(*[p.time for p in ps]))))
+            return out
+        points = list(self.points)
+        if top is not None:
+            points = sorted(points, reverse=True, key=lambda p: (
+                float(p.time) if sp.sympify(p.time).is_number else 0))[:top]
+        return [(p.name, p.flops, p.bytes, p.intensity, p.bound, p.time) for p in points]
+
+    def table(self, top: int | None = None, depth: int | None = None, *, full: bool = False,
+              rows: bool = True, caption: bool = True, title: str | None = None) -> Table:
+        """Layer, FLOPs, bytes, intensity, bound and time per row (``top``: the slowest N;
+        ``depth``: grouped by path prefix; ``rows=False``: the total only), then the total.
+        ``caption=False`` leaves out the header and footer lines (the command line prints
+        them once for several batch sizes)."""
+        cols = [Column("layer", "Layer"), Column("flops", "FLOPs", "count"),
+                Column("bytes", "Bytes", "bytes"), Column("intensity", "FLOP/byte", "count"),
+                Column("bound", "Bound"), Column("time", "Time", "seconds")]
+        body = self._rows(top, depth) if rows else []
+        t = self.total
+        total = ("Total", t.flops, t.bytes, t.intensity, t.bound or "?", self.time)
+        if not caption:
+            return Table(cols, body, total, title or "")
+        head = self.header_lines()
+        head[0] = self._platform()
+        if title is None:
+            title = (f"{self.name or 'model'} on {self.hardware.name}, {self.dtype}, batch "
+                     f"{self.batch}")
+        return Table(cols, body, total, title, head, self.footer_lines())
+
+    def __repr__(self) -> str:
+        t = self.total
+        return fmt.brief("Roofline", self.name, [
+            f"{self.hardware.name} {self.dtype}", f"batch {fmt.count(self.batch)}",
+            f"{len(self.points)} rows", f"{fmt.count(t.flops)} FLOPs ({self.convention.name})",
+            fmt.nbytes(t.bytes), f"{t.bound}-bound" if t.bound else "",
+            f"time {fmt.seconds(self.time)}"])
+
+    def _repr_html_(self) -> str:
+        """The 10 slowest rows (or every row of a small model), the others folded below."""
+        if len(self.points) <= 12:
+            return self.table().to_html()
+        main = self.table(top=10, title=f"batch {self.batch}: the 10 slowest of "
+                                        f"{len(self.points)} rows").to_html()
+        rest = self.table(caption=False).to_html()
+        return (f'<div class="layercalc-roofline">\n{main}\n<details><summary>Every row '
+                f"({len(self.points)})</summary>\n{rest}\n</details>\n</div>")
+
+    def _repr_latex_(self) -> str | None:
+        """The total's formulas when sizes or the platform are symbolic (None otherwise)."""
+        t = self.total
+        values = [(r"\text{FLOPs}", t.flops), (r"\text{bytes}", t.bytes),
+                  (r"I", t.intensity), (r"t", self.time)]
+        if not any(fmt.is_symbolic(sp.sympify(v)) for _, v in values if v is not None):
+            return None
+        body = r" \\ ".join(f"{k} &= {sp.latex(sp.sympify(v))}" for k, v in values
+                             if v is not None)
+        return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
+
+    def to_dict(self, top: int | None = None, depth: int | None = None) -> dict:
+        """JSON-safe, schema ``layercalc.roofline/1`` (docs/json-schema.md): platform,
+        convention, memory model, the rows (as `table`) and the total, exact values."""
+        def record(r: tuple) -> dict:
+            keys = ("path", "flops", "bytes", "intensity", "bound", "time")
+            return {k: fmt.plain(v) for k, v in zip(keys, r)}
+
+        t = self.total
+        return {
+            "schema": ROOFLINE_SCHEMA,
+            "layercalc": __version__,
+            "model": self.name,
+            "batch": fmt.plain(self.batch),
+            "hardware": self.hardware.name,
+            "dtype": self.dtype,
+            "peak": fmt.plain(self.peak),
+            "bandwidth": fmt.plain(self.bandwidth),
+            "ridge": fmt.plain(self.ridge),
+            "convention": self.convention.name,
+            "memory_model": self.memory_model,
+            "efficiency": fmt.plain(self.efficiency),
+            "time": fmt.plain(self.time),
+            "total": record((None, t.flops, t.bytes, t.intensity, t.bound, t.time)),
+            "rows": [record(r) for r in self._rows(top, depth)],
+        }
 
 
 def _point(name: str, flops: Any, nbytes: Any, pi: Any, beta: Any, ridge: Any,
-           efficiency: Any) -> RooflinePoint:
+           efficiency: Any, kind: str = "") -> RooflinePoint:
     if type(nbytes) is int and nbytes == 0:
         intensity, attainable, bound = None, pi, None
         t = _div(flops, pi)
@@ -107,11 +244,11 @@ def _point(name: str, flops: Any, nbytes: Any, pi: Any, beta: Any, ridge: Any,
             t = a if bound == "compute" else b
     if not (type(efficiency) is int and efficiency == 1):
         t = _div(t, efficiency)
-    return RooflinePoint(name, flops, nbytes, intensity, attainable, bound, t)
+    return RooflinePoint(name, flops, nbytes, intensity, attainable, bound, t, kind)
 
 
 def roofline(report: Any, hardware: str | Hardware, dtype: str = "fp16",
-             convention: str | Convention = "2*macs",
+             convention: str | Convention = DEFAULT_CONVENTION,
              memory_model: str | MemoryModel = "compulsory", efficiency: Any = 1,
              *, sparse: bool = False, weight_dtype: Any = None, act_dtype: Any = None,
              kv_dtype: Any = None) -> Roofline:
@@ -151,12 +288,14 @@ def roofline(report: Any, hardware: str | Hardware, dtype: str = "fp16",
     def point(name: str, x: Any) -> RooflinePoint:
         c = x if isinstance(x, Cost) else getattr(x, "cost", None) or x.total
         return _point(name, conv.flops(c), memory(x, memory_model, dtype, **dtypes).total,
-                      pi, beta, ridge, efficiency)
+                      pi, beta, ridge, efficiency, getattr(x, "kind", "") if x is not report
+                      else "")
 
     points = tuple(point(getattr(r, "path", ""), r) for r in rows)
     total = point("total", report)
     time = as_count(sp.Add(*[p.time for p in points])) if points else 0
-    return Roofline(hw, dtype, conv, mm, efficiency, pi, beta, ridge, points, total, time)
+    return Roofline(hw, dtype, conv, mm, efficiency, pi, beta, ridge, points, total, time,
+                    getattr(report, "name", ""), getattr(report, "batch", 1))
 
 
 def utilization(flops: Any, seconds: Any, hardware: str | Hardware, dtype: str = "fp32",
@@ -172,7 +311,7 @@ def utilization(flops: Any, seconds: Any, hardware: str | Hardware, dtype: str =
 
 
 def critical_batch(model: Any, input_shape: Any, hardware: str | Hardware, dtype: str = "fp16",
-                   convention: str | Convention = "2*macs",
+                   convention: str | Convention = DEFAULT_CONVENTION,
                    memory_model: str | MemoryModel = "compulsory",
                    *, sparse: bool = False,
                    analyze_fn: Callable[..., Any] | None = None) -> int | None:
@@ -226,7 +365,7 @@ _SCAN = 1024  # sizes critical_value checks one by one before searching
 
 def critical_value(report_fn: Callable[[Any], Any], symbol: sp.Symbol,
                    hardware: str | Hardware, dtype: str = "fp16",
-                   convention: str | Convention = "2*macs",
+                   convention: str | Convention = DEFAULT_CONVENTION,
                    memory_model: str | MemoryModel = "compulsory", *, sparse: bool = False,
                    start: int = 1, upper: int = 1 << 40, divisors: dict | None = None,
                    weight_dtype: Any = None, act_dtype: Any = None,
@@ -332,7 +471,7 @@ def _symbolic_threshold(F: Any, M: Any, ridge: Any, symbol: sp.Symbol,
 
 
 def critical_resolution(model: Any, channels: Any, hardware: str | Hardware,
-                        dtype: str = "fp16", convention: str | Convention = "2*macs",
+                        dtype: str = "fp16", convention: str | Convention = DEFAULT_CONVENTION,
                         memory_model: str | MemoryModel = "compulsory", *, batch: Any = 1,
                         ndim: int = 2, sparse: bool = False, divisors: dict | None = None,
                         start: int | None = None, symbol: sp.Symbol | None = None,

@@ -10,7 +10,9 @@ Each notebook is defined in ``notebooks/sources/<name>.py`` as a list of cells::
 This script turns every source into ``notebooks/<name>.ipynb``, runs it top to bottom with
 nbclient (kernel ``python3``, working directory ``notebooks/``) and writes it back with its
 outputs, so the committed notebooks render on a code-hosting site and can be regenerated at
-any time. Nothing random or time-dependent is stored (no execution timings, fixed cell ids),
+any time. Every cell after the one holding the ``## Solutions`` heading is collapsed
+(cell metadata ``"jupyter": {"source_hidden": true}``, and ``"outputs_hidden": true`` for
+code), so an exercise's solution stays hidden until the reader opens it. Nothing random or time-dependent is stored (no execution timings, fixed cell ids),
 so rebuilding an unchanged source gives the same file.
 
 Usage::
@@ -36,6 +38,7 @@ SOURCES = HERE / "sources"
 KERNEL = "python3"
 CELL_TIMEOUT = 60  # seconds, as in tests/test_notebooks.py
 MAX_BYTES = 300_000  # keep each .ipynb small enough to review and render
+SOLUTIONS = "## Solutions"  # the heading after which every cell is collapsed
 
 
 def sources(prefixes: list[str] | None = None) -> list[Path]:
@@ -53,6 +56,7 @@ def make_notebook(source: Path):
 
     cells = runpy.run_path(str(source))["CELLS"]
     nb = new_notebook()
+    solutions = False
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": KERNEL},
         "language_info": {"name": "python"},
@@ -66,6 +70,11 @@ def make_notebook(source: Path):
         else:
             raise ValueError(f"{source.name}: cell {i} has kind {kind!r}; use 'md' or 'code'")
         cell["id"] = f"{source.stem[:2]}-{i:03d}"  # fixed ids: rebuilding does not churn
+        if solutions:  # collapsed until the reader opens it
+            cell.metadata["jupyter"] = {"source_hidden": True}
+            if kind == "code":
+                cell.metadata["jupyter"]["outputs_hidden"] = True
+        solutions = solutions or (kind == "md" and SOLUTIONS in text)
         nb.cells.append(cell)
     nbformat.validate(nb)
     return nb

@@ -23,8 +23,9 @@ def test_summary_resnet50_table(request, capsys):
 def test_summary_json_totals_equal_sum_of_rows(capsys):
     assert main(["summary", "resnet18", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert sum(r["counts"]["macs"] for r in data["rows"]) == data["total"]["macs"]
-    assert data["total"]["params"] == 11_689_512
+    assert data["schema"] == "layercalc.report/1"
+    assert sum(r["counts"]["macs"] for r in data["rows"]) == data["total"]["counts"]["macs"]
+    assert data["total"]["counts"]["params"] == 11_689_512
 
 
 def test_symbolic_input_prints_formulas(capsys):
@@ -91,4 +92,4 @@ def test_language_models_default_to_their_context_length(capsys):
     import json
 
     d = json.loads(capsys.readouterr().out)
-    assert d["input_shape"] == [1024] and d["total"]["params"] == 124439808
+    assert d["input_shape"] == [1024] and d["total"]["counts"]["params"] == 124439808

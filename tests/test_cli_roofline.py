@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import layercalc as lc
+from layercalc import format as fmt
 from layercalc.cli import main
-from layercalc.report import human
 
 
 def _sections(out: str) -> dict[str, list[str]]:
@@ -17,36 +17,48 @@ def _sections(out: str) -> dict[str, list[str]]:
         if line.startswith("batch "):
             current = line.split(" ", 1)[1]
             sections[current] = []
-        elif line.startswith("Time:"):
+        elif line.startswith(("Time:", "…")):
             current = None
         elif current is not None and line and not line.startswith("-"):
             sections[current].append(line)
     return sections
 
 
+def _cells(line: str) -> list[str]:
+    """A table line split on runs of two or more spaces (cells such as '58.5 MB' keep their
+    unit)."""
+    import re
+
+    return re.split(r"\s{2,}", line.strip())
+
+
 def test_roofline_per_batch_totals_match_the_api(capsys):
+    """The CLI's defaults are the API's (the exact convention, compulsory memory): each total
+    line equals `lc.roofline` with its defaults, formatted by `layercalc.format`."""
     assert main(["roofline", "resnet18", "--hardware", "a100-sxm4-80gb", "--dtype", "fp16",
                  "--batch", "1,8,64", "--input", "3,224,224"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("resnet18 on a100-sxm4-80gb, fp16: peak 312TFLOP/s, bandwidth "
-                          "2.04TB/s, ridge 153 FLOP/byte; FLOPs 2*macs, compulsory memory")
+    assert out.startswith("resnet18 on a100-sxm4-80gb, fp16: peak 312 TFLOP/s, bandwidth "
+                          "2.04 TB/s, ridge 153 FLOP/byte; input 3x224x224\n"
+                          "FLOPs: exact convention (every multiply, add")
     sections = _sections(out)
     assert list(sections) == ["1", "8", "64"]
     model = lc.zoo.resnet18()
     for b, lines in sections.items():
-        assert lines[0].split() == ["Layer", "FLOPs", "Bytes", "FLOP/byte", "Bound", "Time"]
-        total = lines[-1].split()
+        assert _cells(lines[0]) == ["Layer", "FLOPs", "Bytes", "FLOP/byte", "Bound", "Time"]
+        total = _cells(lines[-1])
         r = lc.roofline(lc.analyze(model, (3, 224, 224), batch=int(b)), "a100-sxm4-80gb",
                         "fp16")
-        assert total[:5] == ["Total", human(r.total.flops), human(r.total.bytes),
-                             format(float(r.total.intensity), ".3g"), r.total.bound]
-        value, unit = total[5:]
-        scale = {"s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[unit]
+        assert total == ["Total", fmt.count(r.total.flops), fmt.nbytes(r.total.bytes),
+                         fmt.count(r.total.intensity), r.total.bound, fmt.seconds(r.time)]
+        value, unit = total[5].split()
+        scale = {"s": 1, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9}[unit]
         assert float(value) * scale == pytest.approx(float(r.time), rel=5e-3)  # 3 digits
         assert len(lines) == 2  # no per-layer rows without --top or --depth
     assert out.rstrip().endswith("Time: sum over layers of max(FLOPs/peak, "
                                  "bytes/bandwidth), a lower bound.")
-    assert "8.18G" not in out and "3.63G" in out  # resnet18 at batch 1: 2 * 1.81G MACs
+    # resnet18 at batch 1: 3.64G exact FLOPs (2 x 1.81G MACs plus BN, ReLU, pool and add work)
+    assert "3.64G" in out and lc.analyze(model, (3, 224, 224)).flops() == 3_640_277_440
 
 
 def test_top_and_depth_rows(capsys):
@@ -57,6 +69,7 @@ def test_top_and_depth_rows(capsys):
     r = lc.roofline(lc.analyze(lc.zoo.seed_alexnet(), (3, 224, 224), batch=2), "t4", "fp16")
     slowest = sorted(r.points, key=lambda p: float(p.time), reverse=True)[:3]
     assert [ln.split()[0] for ln in lines[1:4]] == [p.name for p in slowest]
+    assert [_cells(ln)[5] for ln in lines[1:4]] == [fmt.seconds(p.time) for p in slowest]
     assert main(["roofline", "resnet18", "--hardware", "h100", "--depth", "1"]) == 0
     out = capsys.readouterr().out
     assert "on h100-sxm" in out
@@ -70,13 +83,37 @@ def test_fuse_flag_moves_fewer_bytes(capsys):
     out = capsys.readouterr().out
     assert out.startswith("resnet18 (fused) on t4")
     fused = lc.roofline(lc.analyze(lc.fuse(lc.zoo.resnet18()), (3, 224, 224)), "t4", "fp16")
-    assert _sections(out)["1"][-1].split()[2] == human(fused.total.bytes)
+    assert _cells(_sections(out)["1"][-1])[2] == fmt.nbytes(fused.total.bytes)
 
 
 def test_symbolic_batch_prints_formulas(capsys):
+    """A symbolic batch prints formulas, readable: times as floats of 3 significant figures,
+    long sums abbreviated (the total time is a sum of one Max per layer), and --full prints
+    them whole."""
     assert main(["roofline", "resnet18", "--hardware", "t4", "--batch", "B"]) == 0
-    total = _sections(capsys.readouterr().out)["B"][-1]
-    assert "*B" in total and "memory" in total  # memory-bound for every batch size
+    out = capsys.readouterr().out
+    total = _cells(_sections(out)["B"][-1])
+    assert "*B" in total[1] and total[4] == "memory"  # memory-bound for every batch size
+    assert total[5].startswith("0.000116*B + … (+") and total[5].endswith(" terms) s")
+    assert max(len(line) for line in out.splitlines()) < 160
+    assert "… marks an abbreviated formula" in out
+    assert main(["roofline", "resnet18", "--hardware", "t4", "--batch", "B", "--full",
+                 "--format", "text"]) == 0
+    full = _cells(_sections(capsys.readouterr().out)["B"][-1])[5]
+    r = lc.roofline(lc.analyze(lc.zoo.resnet18(), (3, 224, 224), batch=lc.symbols("B")), "t4")
+    assert full == f"{r.time} s" and len(full) > 300  # exact fractions, every term
+
+
+def test_json_per_batch(capsys):
+    import json
+
+    assert main(["roofline", "resnet18", "--hardware", "t4", "--batch", "1,2", "--top", "2",
+                 "--format", "json"]) == 0
+    docs = json.loads(capsys.readouterr().out)
+    assert [d["schema"] for d in docs] == ["layercalc.roofline/1"] * 2
+    assert [d["batch"] for d in docs] == [1, 2] and len(docs[0]["rows"]) == 2
+    r = lc.roofline(lc.analyze(lc.zoo.resnet18(), (3, 224, 224), batch=2), "t4")
+    assert docs[1]["total"]["flops"] == r.total.flops and docs[1]["time"] == str(r.time)
 
 
 @pytest.mark.parametrize("argv, message", [

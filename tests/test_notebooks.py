@@ -197,6 +197,23 @@ def test_teaching_structure(path):
         f"{path.name}: the solutions assert nothing")
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_solutions_are_collapsed(path):
+    """Every cell after the "## Solutions" heading is collapsed in Jupyter (source hidden, and
+    the outputs of code cells), every cell before it open; built so by notebooks/build.py."""
+    cells = _load(path)["cells"]
+    start = [i for i, c in enumerate(cells) if "## Solutions" in _text(c["source"])][0]
+    for i, cell in enumerate(cells):
+        jupyter = cell.get("metadata", {}).get("jupyter", {})
+        if i <= start:
+            assert not jupyter.get("source_hidden"), f"{path.name}, cell {i} is collapsed"
+            continue
+        assert jupyter.get("source_hidden") is True, f"{path.name}, cell {i}: {REBUILD}"
+        if cell["cell_type"] == "code":
+            assert jupyter.get("outputs_hidden") is True, f"{path.name}, cell {i}: {REBUILD}"
+    assert start < len(cells) - 1, f"{path.name}: no solution cells after the heading"
+
+
 # -- running them -------------------------------------------------------------------------------
 def _error_report(nb, path: Path) -> str:
     """The failing cell of an executed notebook: index, source and the error, without colour."""

@@ -239,14 +239,19 @@ def test_critical_resolution_strided_needs_divisors():
 
 def test_critical_resolution_start_and_vgg():
     """VGG-16 accepts resolutions from 32 (five 2x2 max pools); it becomes compute-bound on
-    an A100 80GB in fp16 at 408 (batch 1) and 144 (batch 8); ResNet-50 never does (BN and
+    an A100 80GB in fp16 at 408 (batch 1) and 144 (batch 8) with FLOPs as 2*macs (404 under
+    the default 'exact', which also counts the ReLU and pool work); ResNet-50 never does (BN and
     ReLU traffic keep its intensity below the ridge at every size)."""
     vgg = lc.zoo.vgg16()
-    assert lc.critical_resolution(vgg, 3, "a100-sxm4-80gb") == 408
-    assert lc.critical_resolution(vgg, 3, "a100-sxm4-80gb", batch=8) == 144
+    assert lc.critical_resolution(vgg, 3, "a100-sxm4-80gb", convention="2*macs") == 408
+    assert lc.critical_resolution(vgg, 3, "a100-sxm4-80gb", convention="2*macs", batch=8) == 144
     for r, expect in ((143, "memory"), (144, "compute")):
-        rl = roofline(lc.analyze(vgg, (3, r, r), batch=8), "a100-sxm4-80gb", "fp16")
+        rl = roofline(lc.analyze(vgg, (3, r, r), batch=8), "a100-sxm4-80gb", "fp16", "2*macs")
         assert rl.total.bound == expect
+    exact = lc.critical_resolution(vgg, 3, "a100-sxm4-80gb")  # the default convention
+    assert exact == 404
+    assert [roofline(lc.analyze(vgg, (3, r, r)), "a100-sxm4-80gb").total.bound
+            for r in (exact - 1, exact)] == ["memory", "compute"]
     assert lc.critical_resolution(lc.zoo.resnet50(), 3, "a100-sxm4-80gb") is None
     with pytest.raises(LayerCalcError, match="ndim"):
         lc.critical_resolution(vgg, 3, "t4", ndim=4)

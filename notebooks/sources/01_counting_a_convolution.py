@@ -30,6 +30,7 @@ count for a 3x3 layer.
 """),
 ("code", r"""
 %matplotlib inline
+import io
 import itertools
 from fractions import Fraction
 
@@ -37,11 +38,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import sympy as sp
-from IPython.display import Markdown, display
+from IPython.display import Image, Markdown, display
+from PIL import Image as PILImage
 
 import layercalc as lc
 
-plt.rcParams.update({"figure.figsize": (6, 4), "figure.dpi": 80})
+plt.rcParams.update({"figure.figsize": (6, 4), "figure.dpi": 100, "font.size": 10,
+                     "legend.fontsize": 9})
+
+def show(fig):
+    "Like plt.show(), but stores a 256-colour PNG: it looks the same in a third of the bytes."
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", bbox_inches="tight")
+    plt.close(fig)
+    small = io.BytesIO()
+    PILImage.open(raw).convert("RGB").quantize(256).save(small, format="png", optimize=True)
+    display(Image(small.getvalue()))
 pd.set_option("display.max_colwidth", 70)
 """),
 ("md", r"""
@@ -195,7 +207,7 @@ ax.set(xlabel="input size $H$", ylabel="output size $H_{out}$",
        title="Output size of a convolution")
 ax.legend()
 ax.grid(alpha=0.3)
-plt.show()
+show(fig)
 
 stride_two = H_out.subs({K: 3, S: 2, P: 1, D: 1})
 assert list(lc.sweep(stride_two, H=np.array([7, 8, 9, 10]))) == [4, 4, 5, 5]
@@ -389,7 +401,7 @@ ax.set(xlabel="terms per dot product $n = C_{in}K^2$",
        title="The $-1$ matters only for short dot products")
 ax.legend()
 ax.grid(alpha=0.3, which="both")
-plt.show()
+show(fig)
 
 assert Fraction(2 * 9, 2 * 9 - 1) - 1 == Fraction(1, 17)
 assert round(100 / 17, 1) == 5.9 and 100 / (2 * 576 - 1) < 0.1
@@ -469,7 +481,7 @@ ax.invert_yaxis()
 ax.axvline(1, color="k", lw=0.8)
 ax.axvline(2, color="k", lw=0.8)
 ax.set(xlabel="FLOPs / MACs", title="3x3 conv, 64 -> 128 channels, 112x112, with bias")
-plt.show()
+show(fig)
 """),
 ("md", r"""
 ## Summary
@@ -495,6 +507,9 @@ plt.show()
    11x11, stride 4, padding 2, no bias) and count its MACs on a 224x224 image?
 
 ## Solutions
+
+The solutions are collapsed in Jupyter (click the bar beside a cell to open it): try each
+exercise first.
 """),
 ("md", r"""
 **1.** $\lfloor (225 + 2 - 3)/2 \rfloor + 1 = 112 + 1 = 113$.

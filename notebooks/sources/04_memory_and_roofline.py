@@ -53,17 +53,18 @@ from PIL import Image as PILImage
 import layercalc as lc
 from layercalc import zoo
 
-plt.rcParams.update({"figure.figsize": (6, 4), "figure.dpi": 80})
+plt.rcParams.update({"figure.figsize": (6, 4), "figure.dpi": 100, "font.size": 10,
+                     "legend.fontsize": 9})
 pd.set_option("display.width", 120)
 
 
 def show(fig):
-    "Display `fig` as a 64-colour PNG: it looks the same and keeps the notebook file small."
+    "Display `fig` as a 256-colour PNG: it looks the same and keeps the notebook file small."
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     small = io.BytesIO()
-    PILImage.open(buf).convert("RGB").quantize(colors=64).save(small, "PNG", optimize=True)
+    PILImage.open(buf).convert("RGB").quantize(256).save(small, "PNG", optimize=True)
     display(Image(small.getvalue()))
 """),
 ("md", r"""
@@ -282,7 +283,7 @@ assert grid.sum() + padding_taps == 8 * 8 * 9 * 4
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.5))
 im = ax0.imshow(grid, cmap="viridis")
 for (r, s), v in np.ndenumerate(grid):
-    ax0.text(s, r, v, ha="center", va="center", fontsize=7, color="k" if v > 30 else "w")
+    ax0.text(s, r, v, ha="center", va="center", fontsize=9, color="k" if v > 30 else "w")
 ax0.set(title="reads per input element, 3x3 conv, 4 filters", xticks=[], yticks=[])
 
 layers = {"3x3 conv": [regular], "depthwise": [depthwise], "pointwise": [pointwise],
@@ -292,7 +293,7 @@ for shift, model in ((-0.2, "compulsory"), (0.2, "no_reuse")):
     totals = [sum(parts(c, model)[3] for c in cs) for cs in layers.values()]
     ax1.bar(xs + shift, totals, width=0.4, label=model)
 ax1.set_yscale("log")
-ax1.set_xticks(xs, list(layers), fontsize=8)
+ax1.set_xticks(xs, list(layers), fontsize=9)
 ax1.set(ylabel="elements moved", title="seed 004: 256 -> 512 channels, 28x28")
 ax1.legend()
 show(fig)
@@ -312,6 +313,12 @@ So the attainable performance is $P(I) = \min(\pi, \beta I)$: a slanted line (th
 "eave") up to the **ridge point** $I^* = \pi/\beta$, then a flat roof. A layer with $I < I^*$
 is *memory-bound* (more compute would not help), one with $I > I^*$ *compute-bound*. The time
 is a lower bound on wall time (no kernel beats both limits).
+
+**Which FLOPs.** A datasheet's peak counts a fused multiply-add as 2 FLOPs, so the derivations
+in this notebook count $F$ as 2 per multiply-accumulate: layercalc's `2*macs` convention, passed
+explicitly to every `lc.roofline` and `critical_*` call below. (layercalc's default, `exact`,
+also counts the adds that close each dot product short, the bias adds and the elementwise
+work of BatchNorm, ReLU and pooling; section 2's plot uses it to place those layers too.)
 
 **Peak and bandwidth from the clocks** (seed 002). An NVIDIA A100 runs 108 SMs of 64 FP32
 cores at 1.41 GHz, each core doing one fused multiply-add (2 FLOPs) per cycle:
@@ -355,7 +362,7 @@ assert orin.ridge("int8") == sp.Rational(137_500_000, 204_800) and round(float(o
 
 hi3519 = lc.get_hardware("hi3519av100")
 try:
-    lc.roofline(regular, hi3519, "int8")
+    lc.roofline(regular, hi3519, "int8", convention="2*macs")
 except lc.LayerCalcError as err:
     print(str(err)[:80], "...")
 else:
@@ -387,7 +394,7 @@ tiny. The roofline times are $5.93\ \mu s$ for the regular conv and $0.40 + 0.72
 \mu s$ for the separable pair: a $5.3\times$ speed-up from $8.8\times$ fewer MACs.
 """),
 ("code", r"""
-points = {name: lc.roofline(c, a100, "fp16").total
+points = {name: lc.roofline(c, a100, "fp16", convention="2*macs").total
           for name, c in [("3x3 conv", regular), ("pointwise", pointwise),
                           ("depthwise", depthwise)]}
 assert points["3x3 conv"].flops == 2 * 924_844_032
@@ -412,12 +419,12 @@ layercalc keeps the $\min$; the time is $\max(F/\pi, M/\beta)$ exactly:
 ("code", r"""
 pi, beta = sp.symbols("pi beta", positive=True)
 teach = lc.Hardware("teach", {"fp16": pi}, beta, "symbols")
-sym = lc.roofline(regular, teach, "fp16").total
+sym = lc.roofline(regular, teach, "fp16", convention="2*macs").total
 I_conv = sp.Rational(924_844_032, 1_782_272)
 assert sym.intensity == I_conv
 assert sym.attainable == sp.Min(pi, beta * I_conv)
 assert sym.time == sp.Max(sym.flops / pi, sym.bytes / beta)
-assert lc.roofline(regular, teach, "fp16").ridge == pi / beta
+assert lc.roofline(regular, teach, "fp16", convention="2*macs").ridge == pi / beta
 display(sym.attainable, sym.time)
 """),
 ("md", r"""
@@ -431,7 +438,7 @@ for c_in, c_out, k, h in [(2, 3, 3, 6), (4, 4, 1, 5), (3, 8, 3, 9)]:
     multiplies = sum(x_reads.values()) + padding_taps
     touched = len(x_reads) + len(w_reads) + len(y_writes)
     point = lc.roofline(lc.Conv2d(c_in, c_out, k, padding=k // 2).cost((c_in, h, h)),
-                        a100, "fp16").total
+                        a100, "fp16", convention="2*macs").total
     assert point.intensity == sp.Rational(2 * multiplies, 2 * touched)
     print(f"conv {c_in}->{c_out}, {k}x{k} on {h}x{h}: I = {2 * multiplies} / {2 * touched} "
           f"= {float(point.intensity):.2f} FLOP/byte")
@@ -447,15 +454,13 @@ network as a whole, is memory-bound. On the Jetson Orin in int8 (one byte per el
 every intensity, but the ridge is 671) not a single layer is compute-bound.
 """),
 ("code", r"""
-resnet = lc.analyze(zoo.resnet50(), (3, 224, 224))
+resnet = lc.analyze(zoo.resnet50(), (3, 224, 224), name="ResNet-50")
 on_a100 = lc.roofline(resnet, a100, "fp16", convention="exact")
 on_orin = lc.roofline(resnet, orin, "int8", convention="exact")
 
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6))
-lc.plot_roofline(on_a100, ax=ax0, label_top=1)
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4))
+lc.plot_roofline(on_a100, ax=ax0, label_top=1)   # titled by model, hardware and dtype
 lc.plot_roofline(on_orin, ax=ax1, label_top=1)
-ax0.set_title("ResNet-50, A100 80GB, fp16", fontsize=10)
-ax1.set_title("ResNet-50, Jetson AGX Orin, int8", fontsize=10)
 show(fig)
 
 compute_bound = [p.name for p in on_a100.points if p.bound == "compute"]
@@ -470,8 +475,8 @@ assert {row.kind for row in resnet.rows if row.cost.macs == 0} == {
 assert all(p.intensity < 1.01 for p in no_macs)
 assert len(compute_bound) == 12 and all(name.endswith(".conv2") for name in compute_bound)
 print(f"{len(compute_bound)} of {len(on_a100.points)} layers compute-bound on the A100; "
-      f"roofline time {float(on_a100.time) * 1e6:.0f} us on the A100, "
-      f"{float(on_orin.time) * 1e6:.0f} us on the Orin")
+      f"roofline time {float(on_a100.time) * 1e6:.0f} µs on the A100, "
+      f"{float(on_orin.time) * 1e6:.0f} µs on the Orin")
 """),
 ("md", r"""
 ## 3. When does a layer turn compute-bound?
@@ -511,7 +516,7 @@ assert sp.simplify(B_star - r*b*(I_*O_ + O_) / (2*I_*O_ - r*b*(I_ + O_))) == 0
 assert sp.simplify(sp.limit(F / M, B, sp.oo) - 2*I_*O_ / (b*(I_ + O_))) == 0
 
 by_layercalc = lc.critical_value(lambda x: lc.analyze(lc.Linear(I_, O_), (I_,), batch=x), B,
-                                 teach, "fp16", weight_dtype=b, act_dtype=b)
+                                 teach, "fp16", weight_dtype=b, act_dtype=b, convention="2*macs")
 assert sp.simplify(by_layercalc - B_star.subs(r, pi / beta)) == 0
 pretty = sp.Mul(r * b * O_ * (I_ + 1),
                 sp.Pow(2 * I_ * O_ - r * b * (I_ + O_), -1, evaluate=False), evaluate=False)
@@ -522,7 +527,7 @@ B_4096 = B_star.subs({I_: 4096, O_: 4096, b: 2})
 assert sp.simplify(B_4096 - 4097 * r / (4096 - 2 * r)) == 0
 at_a100 = B_4096.subs(r, sp.Rational(312_000, 2039))
 assert round(float(at_a100), 1) == 165.4 and sp.ceiling(at_a100) == 166
-assert lc.critical_batch(lc.Linear(4096, 4096), (4096,), a100, "fp16") == 166
+assert lc.critical_batch(lc.Linear(4096, 4096), (4096,), a100, "fp16", convention="2*macs") == 166
 """),
 ("md", r"""
 **Brute force.** First a traced matrix-vector loop on tiny layers establishes $F(B)$ and
@@ -554,7 +559,8 @@ first = next(n for n in itertools.count(1)
              if 2 * 4096 * 4096 * n >= ridge * 2 * ((4096 * 4096 + 4096) + n * 8192))
 assert first == 166
 for n, expect in ((165, "memory"), (166, "compute")):
-    rl = lc.roofline(lc.analyze(lc.Linear(4096, 4096), (4096,), batch=n), a100, "fp16")
+    rl = lc.roofline(lc.analyze(lc.Linear(4096, 4096), (4096,), batch=n), a100, "fp16",
+                     convention="2*macs")
     assert rl.total.bound == expect
 """),
 ("md", r"""
@@ -568,14 +574,15 @@ lin = lc.Linear(4096, 4096)
 cases = {"A100 80GB fp16": (a100, "fp16"), "A100 80GB fp32": (a100, "fp32"),
          "H100 SXM fp16": (lc.get_hardware("h100-sxm"), "fp16"),
          "Jetson Orin int8": (orin, "int8"), "Jetson Orin fp32": (orin, "fp32")}
-critical = {name: lc.critical_batch(lin, (4096,), hw, dt) for name, (hw, dt) in cases.items()}
+critical = {name: lc.critical_batch(lin, (4096,), hw, dt,
+                                    convention="2*macs") for name, (hw, dt) in cases.items()}
 for name, (hw, dt) in cases.items():            # the closed form, evaluated
     formula = B_star.subs({I_: 4096, O_: 4096, b: lc.DTYPE_BYTES[dt], r: hw.ridge(dt)})
     assert sp.ceiling(formula) == critical[name], name
 assert critical == {"A100 80GB fp16": 166, "A100 80GB fp32": 20, "H100 SXM fp16": 346,
                     "Jetson Orin int8": 402, "Jetson Orin fp32": 54}
 assert round(float(lc.get_hardware("h100-sxm").ridge("fp16"))) == 295
-assert lc.critical_batch(lc.ReLU(), (4096,), a100) is None
+assert lc.critical_batch(lc.ReLU(), (4096,), a100, convention="2*macs") is None
 critical
 """),
 ("code", r"""
@@ -592,7 +599,7 @@ for name, color in (("A100 80GB fp16", "C2"), ("H100 SXM fp16", "C3"),
     ax.axvline(critical[name], color=color, ls=":", lw=1)
 ax.set(xlabel="batch size $B$", ylabel="intensity (FLOP/byte)",
        title="Batching amortises the weights")
-ax.legend(fontsize=7)
+ax.legend(fontsize=9)
 ax.grid(alpha=0.3)
 show(fig)
 """),
@@ -609,16 +616,17 @@ layers move bytes without doing multiply-accumulates, which caps the network's i
 """),
 ("code", r"""
 conv64 = lc.Conv2d(64, 64, 3, padding=1)
-assert lc.critical_resolution(conv64, 64, a100, "fp16") == 19
-R_threshold = lc.critical_resolution(conv64, 64, teach)
+assert lc.critical_resolution(conv64, 64, a100, "fp16", convention="2*macs") == 19
+R_threshold = lc.critical_resolution(conv64, 64, teach, convention="2*macs")
 assert sp.simplify(R_threshold**2 - sp.Rational(577, 2) * pi / (288 * beta - pi)) == 0
 R_a100 = R_threshold.subs({pi: a100.peak("fp16"), beta: a100.bandwidth()})
 assert round(float(R_a100**2), 2) == 327.04 and round(float(R_a100), 2) == 18.08
 scan = next(n for n in itertools.count(1)                 # brute force over resolutions
-            if lc.roofline(lc.analyze(conv64, (64, n, n)), a100, "fp16").total.bound
+            if lc.roofline(lc.analyze(conv64, (64, n, n)), a100, "fp16",
+                           convention="2*macs").total.bound
             == "compute")
 assert scan == 19
-assert lc.critical_resolution(zoo.resnet50(), 3, a100, "fp16") is None
+assert lc.critical_resolution(zoo.resnet50(), 3, a100, "fp16", convention="2*macs") is None
 R_threshold
 """),
 ("md", r"""
@@ -839,8 +847,8 @@ assert sum(kinds_before.values()) == before_b and sum(kinds_after.values()) == a
 assert kinds_after["BatchNorm2d"] == kinds_after["ReLU"] == 0
 assert kinds_before["BatchNorm2d"] + kinds_before["ReLU"] - (
     kinds_after["Conv2d"] - kinds_before["Conv2d"]) == before_b - after_b   # new biases read
-t_before = lc.roofline(fr50.before, a100, "fp16").time
-t_after = lc.roofline(fr50.after, a100, "fp16").time
+t_before = lc.roofline(fr50.before, a100, "fp16", convention="2*macs").time
+t_after = lc.roofline(fr50.after, a100, "fp16", convention="2*macs").time
 assert round(float(t_before) * 1e6, 1) == 107.0 and round(float(t_after) * 1e6, 1) == 66.3
 
 names = sorted(kinds_before, key=kinds_before.get, reverse=True)[:5]
@@ -852,8 +860,8 @@ ax.set_xticks(xs, names)
 ax.set(ylabel="MB moved (compulsory, fp16)", title="ResNet-50: where fusion saves bytes")
 ax.legend()
 show(fig)
-print(f"roofline time on the A100: {float(t_before) * 1e6:.1f} us -> "
-      f"{float(t_after) * 1e6:.1f} us")
+print(f"roofline time on the A100: {float(t_before) * 1e6:.1f} µs -> "
+      f"{float(t_after) * 1e6:.1f} µs")
 """),
 ("md", r"""
 ## 6. Seed 004's case: MobileNet V1 vs V2
@@ -881,13 +889,14 @@ extractors = {"V1": cut(zoo.mobilenet_v1(), 12), "V2": cut(zoo.mobilenet_v2(), 1
 mb = {k: lc.analyze(lc.fuse(m), (3, 126, 224)) for k, m in extractors.items()}
 rows = {}
 for k, rep in mb.items():
-    on_gpu, on_edge = lc.roofline(rep, a100, "fp16"), lc.roofline(rep, orin, "int8")
+    on_gpu = lc.roofline(rep, a100, "fp16", convention="2*macs")
+    on_edge = lc.roofline(rep, orin, "int8", convention="2*macs")
     rows[k] = {"params": rep.total.params, "MACs": rep.total.macs,
                "no_reuse": lc.memory(rep, "no_reuse", "int8").total,
                "compulsory": lc.memory(rep, "compulsory", "int8").total,
                "I (A100 fp16)": round(float(on_gpu.total.intensity), 1),
-               "A100 fp16, us": round(float(on_gpu.time) * 1e6, 2),
-               "Orin int8, us": round(float(on_edge.time) * 1e6, 2),
+               "A100 fp16, µs": round(float(on_gpu.time) * 1e6, 2),
+               "Orin int8, µs": round(float(on_edge.time) * 1e6, 2),
                "bound": on_gpu.total.bound}
 seed = {"V1": (1_600_000, 255_000_000, 283_000_000), "V2": (500_000, 111_000_000, 159_000_000),
         "V2 x1.4": (1_000_000, 214_000_000, 286_000_000)}                  # seed 004's params, MACs, accesses
@@ -906,8 +915,8 @@ assert round(rows["V1"]["MACs"] / rows["V2"]["MACs"], 1) == 2.3
 assert round(rows["V2"]["compulsory"] / rows["V1"]["compulsory"], 2) == 1.11
 assert round(rows["V2 x1.4"]["compulsory"] / rows["V1"]["compulsory"], 2) == 1.62
 assert {row["bound"] for row in rows.values()} == {"memory"}
-assert rows["V1"]["A100 fp16, us"] < rows["V2"]["A100 fp16, us"] < rows["V2 x1.4"]["A100 fp16, us"]
-assert rows["V1"]["Orin int8, us"] < rows["V2"]["Orin int8, us"] < rows["V2 x1.4"]["Orin int8, us"]
+assert rows["V1"]["A100 fp16, µs"] < rows["V2"]["A100 fp16, µs"] < rows["V2 x1.4"]["A100 fp16, µs"]
+assert rows["V1"]["Orin int8, µs"] < rows["V2"]["Orin int8, µs"] < rows["V2 x1.4"]["Orin int8, µs"]
 table
 """),
 ("md", r"""
@@ -957,14 +966,14 @@ full = {"V1": lc.analyze(zoo.mobilenet_v1(), (3, 224, 224)),
         "V2 x1.4": lc.analyze(zoo.mobilenet_v2(width_mult=1.4), (3, 224, 224))}
 macs_full = {k: r.total.macs for k, r in full.items()}
 bytes_full = {k: lc.memory(r, "compulsory", "int8").total for k, r in full.items()}
-time_full = {k: lc.roofline(r, a100, "fp16").time for k, r in full.items()}
+time_full = {k: lc.roofline(r, a100, "fp16", convention="2*macs").time for k, r in full.items()}
 assert macs_full == {"V1": 568_740_352, "V2 x1.4": 582_195_824}
 assert abs(macs_full["V2 x1.4"] / macs_full["V1"] - 1) < 0.03
 assert bytes_full == {"V1": 34_663_568, "V2 x1.4": 63_023_248}
 assert round(bytes_full["V2 x1.4"] / bytes_full["V1"], 2) == 1.82
 assert time_full["V2 x1.4"] > sp.Rational(3, 2) * time_full["V1"]
 
-metrics = ["MACs", "compulsory", "A100 fp16, us", "Orin int8, us"]
+metrics = ["MACs", "compulsory", "A100 fp16, µs", "Orin int8, µs"]
 xs = np.arange(len(metrics))
 fig, ax = plt.subplots()
 for shift, k in zip((-0.27, 0, 0.27), mb):
@@ -1031,7 +1040,7 @@ i_peak = steps.index(peak.activations)
 ax.plot(i_peak, steps[i_peak] / 2**20, "o", color="C3", label=f"peak: {peak.path}")
 ax.set(xlabel="layer (execution order)", ylabel="MiB (fp32, batch 1)",
        title="ResNet-50: activation bytes alive at each step")
-ax.legend(fontsize=8)
+ax.legend(fontsize=9)
 show(fig)
 """),
 ("md", r"""
@@ -1065,6 +1074,9 @@ show(fig)
    its fp16 weights?
 
 ## Solutions
+
+The solutions are collapsed in Jupyter (click the bar beside a cell to open it): try each
+exercise first.
 """),
 ("md", r"""
 **1.** `no_reuse`: input $112^2 \cdot 64 \cdot 9 \cdot 128 = 924{,}844{,}032$, output
@@ -1091,7 +1103,8 @@ assert r40 == sp.Rational(3900, 311)
 ex2 = B_star.subs({I_: 4096, O_: 4096, b: 4, r: r40})
 assert sp.simplify(ex2 - 4097 * sp.Rational(3900, 311) / (2048 - 2 * sp.Rational(3900, 311))) == 0
 assert round(float(ex2), 1) == 25.4 and sp.ceiling(ex2) == 26
-assert lc.critical_batch(lc.Linear(4096, 4096), (4096,), "a100-sxm4-40gb", "fp32") == 26
+assert lc.critical_batch(lc.Linear(4096, 4096), (4096,), "a100-sxm4-40gb", "fp32",
+                         convention="2*macs") == 26
 """),
 ("md", r"""
 **3.** $F = 2 \cdot 784\, c^2$, $M = 2\,(784c + c^2 + 784c)$, so $I = 784c/(1568 + c)$, rising
@@ -1100,12 +1113,13 @@ to 784. $I \ge r$ when $c \ge 1568\,r/(784 - r) \approx 380.2$: width 381.
 ("code", r"""
 cc = lc.symbols("c")
 rep_c = lambda c: lc.analyze(lc.Conv2d(c, c, 1, bias=False), (c, 28, 28))
-rt = lc.roofline(rep_c(cc), teach, "fp16").total
+rt = lc.roofline(rep_c(cc), teach, "fp16", convention="2*macs").total
 assert sp.simplify(rt.intensity - 784 * cc / (1568 + cc)) == 0
 r80 = a100.ridge("fp16")
 assert round(float(1568 * r80 / (784 - r80)), 1) == 380.2
-assert lc.critical_value(rep_c, cc, a100, "fp16") == 381
-assert [lc.roofline(rep_c(n), a100, "fp16").total.bound for n in (380, 381)] == \
+assert lc.critical_value(rep_c, cc, a100, "fp16", convention="2*macs") == 381
+assert [lc.roofline(rep_c(n), a100, "fp16",
+                    convention="2*macs").total.bound for n in (380, 381)] == \
     ["memory", "compute"]
 """),
 ("md", r"""

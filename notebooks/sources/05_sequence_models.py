@@ -51,7 +51,8 @@ from PIL import Image as PILImage
 import layercalc as lc
 from layercalc import zoo
 
-plt.rcParams.update({"figure.figsize": (6, 4), "figure.dpi": 80})
+plt.rcParams.update({"figure.figsize": (6, 4), "figure.dpi": 100, "font.size": 10,
+                     "legend.fontsize": 9})
 
 
 def say(text):
@@ -480,13 +481,13 @@ fig, ax = plt.subplots()
 for label, values in per_token.items():
     ax.loglog(ts, values / 1e6, label=label)
 ax.axvline(8 * d_model - 1, color="k", lw=0.8, ls=":")
-ax.text(8 * d_model - 1, 2e-3, " T = 8d - 1", fontsize=8)
+ax.text(8 * d_model - 1, 2e-3, " T = 8d - 1", fontsize=9)
 ax.axvline(1024, color="gray", lw=0.8, ls="--")
-ax.text(1024, 2e-3, "GPT-2's context ", fontsize=8, color="gray", ha="right")
+ax.text(1024, 2e-3, "GPT-2's context ", fontsize=9, color="gray", ha="right")
 ax.set(xlabel="context length $T$", ylabel="MACs per token per block (millions)",
        title=f"GPT-2 small block ($d = {d_model}$): where attention overtakes the MLP",
        ylim=(1e-3, 1e3))
-ax.legend(fontsize=7, loc="upper left")
+ax.legend(fontsize=9, loc="upper left")
 ax.grid(alpha=0.3)
 show(fig)
 
@@ -649,9 +650,9 @@ ax.bar(sizes.index, sizes.embeddings / 1e6, label="embeddings $(V + P)\\,d$")
 ax.bar(sizes.index, blocks_m, bottom=sizes.embeddings / 1e6,
        label="blocks and final norm $n_{layer}(12d^2 + 13d) + 2d$")
 for x, (total, share) in enumerate(zip(sizes.params, sizes["embedding share"])):
-    ax.text(x, total / 1e6 + 20, f"{share:.0%} emb.", ha="center", fontsize=8)
+    ax.text(x, total / 1e6 + 20, f"{share:.0%} emb.", ha="center", fontsize=9)
 ax.set(ylabel="parameters (millions)", title="GPT-2: embeddings vs blocks")
-ax.legend(fontsize=8)
+ax.legend(fontsize=9)
 show(fig)
 
 assert round(float(sizes.loc["small", "embedding share"]), 4) == 0.3165
@@ -803,7 +804,7 @@ ax.axhline(1, color="k", lw=0.8)
 ax.axvline(1024, color="gray", lw=0.8, ls="--")
 ax.set(xlabel="context length $n_{ctx}$", ylabel="context term / $2N$",
        title="Kaplan's context term: $n_{ctx} / (12\\,d_{model})$")
-ax.legend(fontsize=8)
+ax.legend(fontsize=9)
 ax.grid(alpha=0.3)
 show(fig)
 
@@ -924,15 +925,18 @@ assert ridge == sp.Rational(312_000, 2039) and round(float(ridge), 1) == 153.0
 g = lc.symbols("g")
 for kv_heads, expected in [(12, S / (S + 1)), (4, 3*S / (S + 3)), (1, 12*S / (S + 12))]:
     step = lc.analyze(lc.KVCacheDecode(12, 64, S, num_kv_heads=kv_heads), (1, 768))
-    point = lc.roofline(step, a100, "fp16").total
+    point = lc.roofline(step, a100, "fp16", convention="2*macs").total
     assert sp.simplify(point.intensity - expected) == 0
     assert sp.simplify(point.intensity - (g*S / (S + g)).subs(g, 12 // kv_heads)) == 0
 
-mha = lc.roofline(lc.analyze(lc.KVCacheDecode(12, 64, 1024), (1, 768)), a100, "fp16").total
+mha = lc.roofline(lc.analyze(lc.KVCacheDecode(12, 64, 1024), (1, 768)), a100, "fp16",
+                  convention="2*macs").total
 assert mha.intensity == sp.Rational(1024, 1025) and mha.bound == "memory"
 assert float(mha.intensity / ridge) < 0.01
-assert lc.critical_batch(lc.KVCacheDecode(12, 64, 1024), (1, 768), a100) is None
-assert lc.critical_batch(lc.KVCacheDecode(32, 128, 8192, num_kv_heads=8), (1, 4096), a100) is None
+assert lc.critical_batch(lc.KVCacheDecode(12, 64, 1024), (1, 768), a100,
+                         convention="2*macs") is None
+assert lc.critical_batch(lc.KVCacheDecode(32, 128, 8192, num_kv_heads=8), (1, 4096), a100,
+                         convention="2*macs") is None
 say(f"decode attention, S = 1024: I = {mha.intensity} FLOP/byte, ridge {float(ridge):.1f}")
 """),
 ("md", r"""
@@ -1002,7 +1006,7 @@ assert sp.expand(F - B * (f0 + f1 * S)) == 0 and f1 == 36_864
 assert (W_bytes, m0, m1) == (247_306_752, 776_356, kv_bytes_per_token(12, 12, 64, 2))
 assert W_bytes == 2 * (gpt2.total.params - 1024 * 768)   # every weight but wpe (one row is read)
 
-one = lc.roofline(decode_step(1024), a100, "fp16")
+one = lc.roofline(decode_step(1024), a100, "fp16", convention="2*macs")
 assert one.total.bound == "memory" and round(float(one.total.intensity), 3) == 0.996
 tokens_per_s = 1 / one.time
 say(f"B = 1, S = 1024: {one.total.flops:,} FLOPs, {one.total.bytes:,} bytes, "
@@ -1025,20 +1029,24 @@ pi_, beta_ = sp.symbols("pi beta", positive=True)
 teaching = lc.Hardware("symbolic GPU", {"fp16": pi_}, beta_, "symbols")
 rho = pi_ / beta_
 formula_B = rho * W_bytes / (f0 + f1 * S - rho * (m0 + m1 * S))
-symbolic_B = lc.critical_value(lambda b: decode_step(S, b), B, teaching, "fp16")
+symbolic_B = lc.critical_value(lambda b: decode_step(S, b), B, teaching, "fp16",
+                               convention="2*macs")
 assert sp.simplify(symbolic_B - formula_B) == 0
 
-on_a100 = lc.critical_value(lambda b: decode_step(S, b), B, a100, "fp16")
+on_a100 = lc.critical_value(lambda b: decode_step(S, b), B, a100, "fp16", convention="2*macs")
 assert sp.simplify(on_a100 - formula_B.subs(rho, ridge)) == 0
 [s_max] = lc.break_even(f0 + f1 * S, ridge * (m0 + m1 * S), S)   # over the positive reals
 assert int(sp.floor(s_max)) == 22
 
-batches = {s: lc.critical_value(lambda b: decode_step(s, b), B, a100, "fp16") for s in (1, 22, 23, 1024)}
+batches = {s: lc.critical_value(lambda b: decode_step(s, b), B, a100, "fp16",
+                                convention="2*macs") for s in (1, 22, 23, 1024)}
 assert batches[1] == int(sp.ceiling(on_a100.subs(S, 1))) == 309
 assert batches[22] is not None and batches[23] is None and batches[1024] is None
 for s, b in [(1, 309), (22, batches[22])]:          # the threshold checked on both sides
-    assert lc.roofline(decode_step(s, b), a100, "fp16").total.bound == "compute"
-    assert lc.roofline(decode_step(s, b - 1), a100, "fp16").total.bound == "memory"
+    assert lc.roofline(decode_step(s, b), a100, "fp16",
+                       convention="2*macs").total.bound == "compute"
+    assert lc.roofline(decode_step(s, b - 1), a100, "fp16",
+                       convention="2*macs").total.bound == "memory"
 display(sp.simplify(symbolic_B))
 say(f"S_max = {float(s_max):.2f}; critical batch: " + ", ".join(f"S={s}: {b}" for s, b in batches.items()))
 """),
@@ -1049,18 +1057,20 @@ step sits at $I \approx 1$; batching moves it right, but at $S = 1024$ it stalls
 the ridge; the attention of a decode step stays at $S/(S+1)$ whatever the batch.
 """),
 ("code", r"""
-prefill = lc.roofline(lc.analyze(zoo.gpt2(), (1024,)), a100, "fp16").total
+prefill = lc.roofline(lc.analyze(zoo.gpt2(), (1024,)), a100, "fp16", convention="2*macs").total
 points = {"prefill, 1024 tokens": prefill, "decode attention, S = 1024": mha}
 for b in (1, 16, 4096):
-    points[f"decode step, S = 1024, B = {b}"] = lc.roofline(decode_step(1024, b), a100, "fp16").total
-points["decode step, S = 16, B = 4096"] = lc.roofline(decode_step(16, 4096), a100, "fp16").total
+    points[f"decode step, S = 1024, B = {b}"] = lc.roofline(decode_step(1024, b), a100, "fp16",
+                                                            convention="2*macs").total
+points["decode step, S = 16, B = 4096"] = lc.roofline(decode_step(16, 4096), a100, "fp16",
+                                                      convention="2*macs").total
 
 peak, bw = float(a100.peak("fp16")), float(a100.bandwidth())
 grid = np.geomspace(0.1, 2000, 200)
 fig, ax = plt.subplots()
 ax.loglog(grid, np.minimum(peak, bw * grid) / 1e12, "k", lw=2, label="A100 80GB, fp16")
 ax.axvline(float(ridge), color="gray", ls="--", lw=1)
-ax.text(float(ridge) * 1.1, 1, f"ridge {float(ridge):.0f}", color="gray", fontsize=8)
+ax.text(float(ridge) * 1.1, 1, f"ridge {float(ridge):.0f}", color="gray", fontsize=9)
 for (label, p), marker in zip(points.items(), "oOsssD"):
     i = float(p.intensity)
     style = dict(ms=14, mfc="none", mew=2) if marker == "O" else dict(ms=7)
@@ -1068,7 +1078,7 @@ for (label, p), marker in zip(points.items(), "oOsssD"):
             **style)
 ax.set(xlabel="arithmetic intensity (FLOP/byte)", ylabel="attainable TFLOP/s",
        title="GPT-2 small: prefill vs decode")
-ax.legend(fontsize=7, loc="lower right")
+ax.legend(fontsize=9, loc="lower right")
 ax.grid(alpha=0.3)
 show(fig)
 
@@ -1113,6 +1123,9 @@ assert points["decode step, S = 16, B = 4096"].bound == "compute"
    sequence with 1024 cached tokens on an H100 in fp16, from the roofline's time?
 
 ## Solutions
+
+The solutions are collapsed in Jupyter (click the bar beside a cell to open it): try each
+exercise first.
 """),
 ("md", r"""
 **1.** Per layer and direction $3h(I + h + 2)$ parameters and $3h(I + h)$ MACs per step. Layer
@@ -1183,7 +1196,7 @@ at most 976 tokens/s (a bound: real kernels reach a fraction of the bandwidth).
 """),
 ("code", r"""
 h100 = lc.get_hardware("h100")
-xl_step = lc.roofline(decode_step(1024, size="xl"), h100, "fp16")
+xl_step = lc.roofline(decode_step(1024, size="xl"), h100, "fp16", convention="2*macs")
 assert xl_step.total.bound == "memory"
 assert xl_step.total.time == sp.Rational(xl_step.total.bytes, h100.bandwidth())
 rate = 1 / xl_step.total.time
