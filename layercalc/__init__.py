@@ -45,6 +45,10 @@ from .network import Residual as Residual
 from .network import Sequential as Sequential
 from .network import Tied as Tied
 from .network import analyze as analyze
+from .printouts import PRINTOUTS as PRINTOUTS
+from .printouts import Printout as Printout
+from .printouts import printout as printout
+from .printouts import render_as as render_as
 from .report import Report as Report
 from .report import Row as Row
 from .roofline import Roofline as Roofline
@@ -93,6 +97,6 @@ __all__ = [
     "FusedActivation", "fold_batchnorm", "fuse", "fuse_report", "plot_roofline",
     "transformer", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
-    "LlamaDecoderLayer", "ViTEncoderBlock",
+    "LlamaDecoderLayer", "ViTEncoderBlock", "PRINTOUTS", "Printout", "printout", "render_as",
     *layers.__all__[3:],
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from ..layers import AdaptiveAvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU
-from ..network import Sequential
+from ..network import Functional, Sequential
 
 __all__ = ["alexnet", "seed_alexnet"]
 
@@ -34,7 +34,7 @@ def alexnet(num_classes: int = 1000, dropout: float = 0.5) -> Sequential:
         Linear(4096, num_classes),
     )
     return Sequential(OrderedDict(features=features, avgpool=AdaptiveAvgPool2d((6, 6)),
-                                  flatten=Flatten(), classifier=classifier))
+                                  flatten=Functional(Flatten()), classifier=classifier))
 
 
 def seed_alexnet() -> Sequential:
@@ -55,6 +55,6 @@ def seed_alexnet() -> Sequential:
         Conv2d(192, 384, 3, 1, 1, bias=False), ReLU(),
         Conv2d(384, 256, 3, 1, 1, bias=False), ReLU(),
         Conv2d(256, 256, 3, 1, 1, bias=False), ReLU(), MaxPool2d(3, 2),
-        Flatten(), Dropout(0.5), Linear(9216, 4096), ReLU(),
+        Functional(Flatten()), Dropout(0.5), Linear(9216, 4096), ReLU(),
         Dropout(0.5), Linear(4096, 4096), ReLU(), Linear(4096, 1000),
     )

@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 from ..blocks import Conv2dNormActivation, SqueezeExcitation, make_divisible
 from ..layers import AdaptiveAvgPool2d, Dropout, Flatten, Identity, Linear, SiLU
-from ..network import Residual, Sequential
+from ..network import Functional, Residual, Sequential
 
 __all__ = ["efficientnet_b0"]
 
@@ -60,5 +60,5 @@ def efficientnet_b0(num_classes: int = 1000, width_mult: float = 1.0, depth_mult
     last_out = 4 * last_in
     layers.append(Conv2dNormActivation(last_in, last_out, 1, activation=SiLU))
     return Sequential(OrderedDict(
-        features=Sequential(*layers), avgpool=AdaptiveAvgPool2d(1), flatten=Flatten(),
+        features=Sequential(*layers), avgpool=AdaptiveAvgPool2d(1), flatten=Functional(Flatten()),
         classifier=Sequential(Dropout(dropout, inplace=True), Linear(last_out, num_classes))))

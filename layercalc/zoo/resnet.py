@@ -7,7 +7,7 @@ from collections import OrderedDict
 from ..blocks import BasicBlock, Bottleneck
 from ..errors import LayerSpecError
 from ..layers import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU
-from ..network import Sequential
+from ..network import Functional, Sequential
 
 __all__ = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
 
@@ -39,7 +39,7 @@ def _resnet(block: str, layers: list[int], num_classes: int, variant: str) -> Se
         ("layer1", stages[0]), ("layer2", stages[1]),
         ("layer3", stages[2]), ("layer4", stages[3]),
         ("avgpool", AdaptiveAvgPool2d((1, 1))),
-        ("flatten", Flatten()),
+        ("flatten", Functional(Flatten())),
         ("fc", Linear(512 * expansion, num_classes)),
     ]))
 
