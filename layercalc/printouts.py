@@ -480,6 +480,158 @@ def _torchstat(report: Any, **_: Any) -> Printout:
     return Printout("torchstat 0.0.7", text, tuple(rows), MappingProxyType(total))
 
 
+# -- torchinfo 1.8.0 -----------------------------------------------------------------------
+class _Info:
+    """One torchinfo ``LayerInfo``: a module call, containers included (pre-hook order)."""
+
+    __slots__ = ("cls", "path", "depth", "leaf", "recursive", "params", "out", "idx")
+
+    def __init__(self, cls: str, path: str, depth: int, leaf: bool, recursive: bool,
+                 params: int, out: tuple) -> None:
+        self.cls, self.path, self.depth, self.leaf = cls, path, depth, leaf
+        self.recursive, self.params, self.out = recursive, params, out
+        self.idx = 0
+
+
+def _torchinfo(report: Any, *, root: str = "Model", containers: Mapping[str, str] | None = None,
+               depth: int = 3, **_: Any) -> Printout:
+    _numeric(report, "torchinfo")
+    containers = _check_containers(containers)
+    rows, batch = report.rows, report.batch
+    for r in rows:
+        if r.call == "module" and r.output_shape and isinstance(r.output_shape[0], tuple):
+            raise PrintoutError(f"{r.path} ({r.kind}): a module returning several tensors "
+                                "is not rendered")
+    own = {r.path: _own_params(_Ctx(r)) for r in rows if r.call == "module"}
+
+    def within(prefix: str) -> list[int]:
+        return [i for i, r in enumerate(rows) if prefix == "" or r.path == prefix
+                or r.path.startswith(prefix + ".")]
+
+    def subtree_params(prefix: str) -> int:
+        return sum(p for path, p in own.items()
+                   if prefix == "" or path == prefix or path.startswith(prefix + "."))
+
+    infos = [_Info(root, "", 0, False, False, subtree_params(""),
+                   (batch, *report.output_shape))]
+    stack: list[str] = []
+    seen: set[str] = set()
+    ends: dict[int, list[str]] = {}
+    for i, r in enumerate(rows):
+        if r.call != "module":
+            continue
+        parts = r.path.split(".")
+        prefixes = [".".join(parts[:j]) for j in range(1, len(parts))]
+        while stack and stack[-1] not in prefixes:
+            stack.pop()
+        for pre in prefixes[len(stack):]:
+            stack.append(pre)
+            members = within(pre)
+            infos.append(_Info(containers.get(pre, "Sequential"), pre, pre.count(".") + 1,
+                               False, pre in seen, subtree_params(pre),
+                               (batch, *rows[members[-1]].output_shape)))
+            seen.add(pre)
+        infos.append(_Info(r.kind, r.path, len(parts), True, r.path in seen, own[r.path],
+                           (batch, *r.output_shape)))
+        seen.add(r.path)
+    counters: dict[int, int] = {}
+    for info in infos:
+        counters[info.depth] = counters.get(info.depth, 0) + 1
+        info.idx = counters[info.depth]
+
+    def children(k: int) -> list[_Info]:
+        out = []
+        for info in infos[k + 1:]:
+            if info.depth <= infos[k].depth:
+                break
+            out.append(info)
+        return out
+
+    def leftover(k: int) -> int:
+        total = infos[k].params
+        for j, ch in enumerate(infos[k + 1:], start=k + 1):
+            if ch.depth <= infos[k].depth:
+                break
+            if not ch.recursive:
+                total -= ch.params if ch.leaf else leftover(j)
+        return total
+
+    def title(info: _Info) -> str:
+        return info.cls + (f": {info.depth}-{info.idx}" if info.depth > 0 else "")
+
+    width = 40
+    longest = max(len(title(i)) + i.depth * 5 + 1 for i in infos)
+    if longest >= width:
+        width = -(-longest // 5) * 5
+    cols = 25
+
+    def line(name: str, values: list[str]) -> str:
+        out = f"{name:<{width}} "
+        for v in values:
+            out += f"{v:<{cols}} "
+        return out.rstrip()
+
+    def start(d: int) -> str:
+        return "" if d == 0 else "├─" if d == 1 else "│    " * (d - 1) + "└─"
+
+    total_params = trainable = 0
+    total_output_bytes = param_bytes = 0
+    macs = get_convention("torchinfo").row_values(report)
+    for k, info in enumerate(infos):
+        if info.leaf:
+            if info.params > 0:
+                total_output_bytes += 4 * prod(info.out) * 2
+            if not info.recursive:
+                total_params += info.params
+                param_bytes += 4 * info.params
+                trainable += info.params
+        elif not info.recursive:
+            total_params += max(leftover(k), 0)
+            trainable += max(leftover(k), 0)
+    body, out_rows = [], []
+    for k, info in enumerate(infos):
+        if info.depth > depth:
+            continue
+        at_max = info.depth == depth
+        if info.params == 0:
+            ps = "--"
+        elif info.recursive:
+            ps = "(recursive)"
+        elif at_max or info.leaf:
+            ps = f"{info.params:,}"
+        else:
+            lo = leftover(k)
+            ps = f"{lo:,}" if lo > 0 else "--"
+        shape = "[" + ", ".join(str(v) for v in info.out) + "]"
+        body.append(line(start(info.depth) + title(info), [shape, ps]))
+        out_rows.append(MappingProxyType({"layer": title(info), "path": info.path,
+                                          "output_shape": info.out, "params": ps}))
+    divider = "=" * (2 * cols + width)
+    total_macs = int(sum(macs))
+    if total_macs >= 1e12:
+        unit, val = "TERABYTES", total_macs / 1e12
+    elif total_macs >= 1e9:
+        unit, val = "GIGABYTES", total_macs / 1e9
+    else:
+        unit, val = "MEGABYTES", total_macs / 1e6
+    macs_str = f"{int(val):,d}" if float(val).is_integer() else f"{val:,.2f}"
+    input_bytes = 4 * prod(report.input_shape) * batch
+    text = "\n".join([
+        divider, line("Layer (type:depth-idx)", ["Output Shape", "Param #"]), divider,
+        *body, divider, f"Total params: {total_params:,}", f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {total_params - trainable:,}",
+        f"Total mult-adds (Units.{unit}): {macs_str}", divider,
+        f"Input size (MB): {input_bytes / 1e6:0.2f}",
+        f"Forward/backward pass size (MB): {total_output_bytes / 1e6:0.2f}",
+        f"Params size (MB): {param_bytes / 1e6:0.2f}",
+        f"Estimated Total Size (MB): "
+        f"{(input_bytes + total_output_bytes + param_bytes) / 1e6:0.2f}", divider])
+    totals = {"params": total_params, "trainable_params": trainable, "mult_adds": total_macs,
+              "input_bytes": input_bytes, "forward_backward_bytes": total_output_bytes,
+              "params_bytes": param_bytes}
+    return Printout("torchinfo 1.8.0", text, tuple(out_rows), MappingProxyType(totals))
+
+
 # -- registry ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Tool:
@@ -497,6 +649,8 @@ PRINTOUTS: Mapping[str, _Tool] = MappingProxyType({t.name: t for t in (
           "get_model_complexity_info(..., print_per_layer_stat=True), pytorch backend"),
     _Tool("ptflops-hooks", "ptflops 0.6.6", lambda r, **kw: _ptflops(r, version="0.6.6", **kw),
           "the same printout by ptflops 0.6.6 (module hooks only, GMac, 3 decimals)"),
+    _Tool("torchinfo", "torchinfo 1.8.0", _torchinfo,
+          "str(summary(model, input_size=(B, C, H, W))): the tree table, depth 3"),
     _Tool("torchstat", "torchstat 0.0.7", _torchstat,
           "the Total lines of stat(model, (C, H, W)); rows: its table's node values"),
 )})
@@ -509,7 +663,7 @@ def printout(report: Any, tool: str, **options: Any) -> Printout:
     containers that are not ``nn.Sequential``), ``batch_size`` (torchsummary's, default -1).
     """
     t = lookup(PRINTOUTS, "printout tool", tool)
-    known = {"root", "containers", "batch_size"}
+    known = {"root", "containers", "batch_size", "depth"}
     bad = sorted(set(options) - known)
     if bad:
         raise PrintoutError(f"printout: unknown option(s) {', '.join(bad)}; known: "
