@@ -258,6 +258,10 @@ def _weight_bias(row: Any) -> tuple[int, bool]:
     return p, p > 0
 
 
+#: PyTorch modules whose forward returns a tuple (output, state) or (output, weights)
+_TUPLE_OUTPUTS = ("RNN", "GRU", "LSTM", "MultiheadAttention")
+
+
 def _torchsummary(report: Any, *, containers: Mapping[str, str] | None = None,
                   batch_size: int = -1, **_: Any) -> Printout:
     _numeric(report, "torchsummary")
@@ -270,9 +274,11 @@ def _torchsummary(report: Any, *, containers: Mapping[str, str] | None = None,
                for p in custom}
     for i, row in enumerate(rows):
         if row.call == "module":
-            if row.output_shape and isinstance(row.output_shape[0], tuple):
-                raise PrintoutError(f"{row.path} ({row.kind}): torchsummary 1.5.1 cannot sum "
-                                    "a module returning several tensors")
+            if row.kind in _TUPLE_OUTPUTS or (
+                    row.output_shape and isinstance(row.output_shape[0], tuple)):
+                raise PrintoutError(f"{row.path} ({row.kind}): torchsummary 1.5.1 fails on a "
+                                    "module returning a tuple (RNN, GRU, LSTM, "
+                                    "MultiheadAttention)")
             p, w = _weight_bias(row)
             entries.append((row.kind, row.output_shape, p, w))
         ending = sorted((p for p, j in last_in.items() if j == i), key=len, reverse=True)
@@ -499,9 +505,10 @@ def _torchinfo(report: Any, *, root: str = "Model", containers: Mapping[str, str
     containers = _check_containers(containers)
     rows, batch = report.rows, report.batch
     for r in rows:
-        if r.call == "module" and r.output_shape and isinstance(r.output_shape[0], tuple):
-            raise PrintoutError(f"{r.path} ({r.kind}): a module returning several tensors "
-                                "is not rendered")
+        if r.call == "module" and (r.kind in _TUPLE_OUTPUTS or (
+                r.output_shape and isinstance(r.output_shape[0], tuple))):
+            raise PrintoutError(f"{r.path} ({r.kind}): a module returning a tuple is not "
+                                "rendered as torchinfo (its nested output shapes)")
     own = {r.path: _own_params(_Ctx(r)) for r in rows if r.call == "module"}
 
     def within(prefix: str) -> list[int]:
