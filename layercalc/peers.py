@@ -280,8 +280,8 @@ def _ptflops_rules() -> dict[str, Rule]:
 
 
 def _ptflops_hooks_rules() -> dict[str, Rule]:
-    """ptflops 0.6.6 (``ptflops/flops_counter.py``, 2021-07-13; 0.6.4 to 0.6.7 count these
-    layers alike): the module hooks of ``MODULES_MAPPING`` (exact type match), summed and
+    """ptflops 0.6.6 (``ptflops/flops_counter.py``, 2021-07-13; 0.6.4 to 0.6.8 print AlexNet,
+    VGG and ResNet identically, their MultiheadAttention and norm hooks differ): the module hooks of ``MODULES_MAPPING`` (exact type match), summed and
     divided by the batch; no functional patching, so a ``Functional`` row or an operator
     counts 0 and each hooked activation or pool once. Differences from 0.7.5's hooks:
 

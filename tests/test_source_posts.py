@@ -179,3 +179,10 @@ def test_printed_lines_appear_in_the_posts_order():
         wanted = [f["printed"].rstrip() for f in TABLE if f.get("render") == key]
         positions = [lines.index(w) for w in wanted]
         assert positions == sorted(positions), key
+
+
+def test_docs_list_every_figure():
+    """docs/source-posts.md lists every figure by its id."""
+    doc = (Path(__file__).parent.parent / "docs" / "source-posts.md").read_text(encoding="utf-8")
+    missing = [f["id"] for f in TABLE if f"`{f['id']}`" not in doc]
+    assert not missing
