@@ -11,8 +11,9 @@ compulsory   weight_reads + act_reads (each input once)   seed 000 ("MAC = ddr_r
                                                           input + K*K*Cin*Cout + bias + output);
                                                           seed 002 (1x1 conv: h*w*(c1+c2) + c1*c2);
                                                           torchstat ``MemR+W``
-no_reuse     weight_reads + tap_reads (one input read     seed 004 (machinethink.net, "How fast is
-             per multiply-accumulate or window tap)       my model?"), on the output grid
+no_reuse     weight_reads + tap_reads (one input read     after BY J's formula (below), counted on
+             per multiply-accumulate or window tap)       the output grid: equal to it for
+                                                          stride-1 'same' convolutions
 filter_      conv/linear: each input element read         BY J, 深度学习模型性能影响分析 (after
 rereads      ``K*K*C_out/g`` times at the *input*         machinethink.net): "input = Hin x Win x
              resolution; pads absorbed; other layers as   Cin x K x K x Cout", output, weights =
@@ -178,8 +179,9 @@ MEMORY_MODELS: Mapping[str, MemoryModel] = MappingProxyType({
             "no_reuse", _weights, lambda c: c.tap_reads, _writes,
             description="one activation read per multiply-accumulate or window tap (nothing "
             "reused between outputs); weights read once, outputs written once",
-            source="seed 004 (machinethink.net 'How fast is my model?'): "
-            "input = Hin*Win*Cin*K*K*Cout, output = Hout*Wout*Cout, weights = K*K*Cin*Cout + Cout",
+            source="after BY J, 深度学习模型性能影响分析 (machinethink.net 'How fast is my model?'), "
+            "whose input = Hin*Win*Cin*K*K*Cout it equals on stride-1 'same' convolutions (the "
+            "post's worked examples); on strided layers the post's formula is 'filter_rereads'",
         ),
         MemoryModel(
             "filter_rereads", _needs_rows("filter_rereads"), _needs_rows("filter_rereads"),
@@ -292,7 +294,7 @@ def memory(x: Any, model: str | MemoryModel = "compulsory", dtype: Any = "fp32",
     ``reads = weight_reads(c) * wb + act_reads(c) * ab``, ``writes = writes(c) * ab``, where
     ``wb``/``ab`` are the bytes per element of `weight_dtype`/`act_dtype` (both default to
     `dtype`). Source: seed 000 (MAC = input + K*K*Cin*Cout + bias + output, "x4" for float32,
-    1 byte for int8), seed 004 (no_reuse).
+    1 byte for int8), BY J's 深度学习模型性能影响分析 (no_reuse, filter_rereads).
 
     KV cache: for every `KVCacheDecode` row of a Report (or a Row), the cache elements
     ``act_reads(c) - writes(c)`` (all activation reads but the query) are priced at

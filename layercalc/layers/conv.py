@@ -81,8 +81,10 @@ class _ConvNd(Layer):
     MACs are ``C_in*K^2*H_out*W_out*C_out/g`` (seed 001, seed 004; Howard et al. 2017 eq. 1).
 
     Memory (elements, compulsory: each tensor moved once): weight reads = params, activation
-    reads = ``C_in*prod(n)``, writes = ``C_out*prod(o)``. Without reuse (seed 004) every MAC
-    reads its input element: ``tap_reads = MACs``.
+    reads = ``C_in*prod(n)``, writes = ``C_out*prod(o)``. Without reuse every MAC
+    reads its input element: ``tap_reads = MACs`` (the ``no_reuse`` memory model; BY J's
+    formula, ``C_in*prod(n)*prod(k)*C_out/g`` on the input grid, is ``filter_rereads``; the
+    two agree at stride 1 with 'same' padding).
 
     ``padding_mode`` changes what is padded, not the count. Fields hold normalised tuples
     after construction.
