@@ -22,6 +22,12 @@ ptflops        ``get_model_complexity_info(model, (C, H, W), print_per_layer_sta
                functional calls (``F.relu`` inside ``nn.ReLU`` ...)
 ptflops-hooks  the same printout by ptflops 0.6.6 (2021), module hooks only: units GMac
                and M, 3 decimals (Zhang Ge, 关于加速上的一些指标, prints it for AlexNet)
+torchinfo      ``str(torchinfo.summary(model, input_size=(B, C, H, W)))`` (1.8.0): the tree
+               of module calls to depth 3, output shapes with the batch, params, totals,
+               sizes in MB of 10**6 bytes
+fvcore         ``flop_count_table(FlopCountAnalysis(model, x))`` (0.1.5): modules with
+               parameters or flops, parameter shapes, the ``fvcore`` convention per module
+               (a function or operator counts in the module that calls it), to depth 3
 torchstat      the "Total ..." lines below ``torchstat.stat(model, (C, H, W))``'s table
                (0.0.7): params, memory (MB of every leaf module's output, float32),
                MAdd, Flops, MemR+W; `Printout.rows` holds the table's node values
@@ -63,7 +69,7 @@ from typing import Any
 import numpy as np
 
 from .conventions import get_convention
-from .dims import as_count, prod
+from .dims import as_count, exact_div, prod
 from .errors import LayerCalcError, lookup
 from .peers import _Ctx, _own_params
 
@@ -639,6 +645,148 @@ def _torchinfo(report: Any, *, root: str = "Model", containers: Mapping[str, str
     return Printout("torchinfo 1.8.0", text, tuple(out_rows), MappingProxyType(totals))
 
 
+# -- fvcore 0.1.5 flop_count_table ----------------------------------------------------------
+def _param_shapes(row: Any) -> list[tuple[str, tuple]]:
+    """The module's parameters as PyTorch names and shapes them (fvcore prints the shapes)."""
+    l, k = row.layer, row.kind
+    if k in _CONV_KINDS:
+        cin_g, cout_g = exact_div(l.in_channels, l.groups), exact_div(l.out_channels, l.groups)
+        w = ((l.in_channels, cout_g) if k.startswith("ConvTranspose")
+             else (l.out_channels, cin_g)) + tuple(l.kernel_size)
+        return [("weight", w)] + ([("bias", (l.out_channels,))] if l.bias else [])
+    if k == "Linear":
+        return [("weight", (l.out_features, l.in_features))] + (
+            [("bias", (l.out_features,))] if l.bias else [])
+    if k.startswith(("BatchNorm", "InstanceNorm")) or k == "GroupNorm":
+        c = l.num_channels if k == "GroupNorm" else l.num_features
+        return [("weight", (c,)), ("bias", (c,))] if l.affine else []
+    if k == "LayerNorm":
+        if not l.elementwise_affine:
+            return []
+        shape = tuple(l.normalized_shape)
+        return [("weight", shape)] + ([("bias", shape)] if l.bias else [])
+    if k == "Embedding":
+        return [("weight", (l.num_embeddings, l.embedding_dim))]
+    if k == "PReLU":
+        return [("weight", (l.num_parameters,))]
+    if _own_params(_Ctx(row)):
+        raise PrintoutError(f"{row.path} ({k}): its parameters' PyTorch names and shapes are "
+                            "not known to the fvcore printout")
+    return []
+
+
+_CONV_KINDS = tuple(f"{k}{n}d" for k in ("Conv", "ConvTranspose") for n in (1, 2, 3))
+
+
+def _fvcore_size(x: int, sig_figs: int = 3) -> str:
+    """fvcore's ``_format_size``."""
+    def fmt(v: float) -> str:
+        return "{{:.{}f}}".format(sig_figs).format(v).rstrip("0").rstrip(".")
+    for limit, scale, suffix in ((1e14, 1e15, "P"), (1e11, 1e12, "T"), (1e8, 1e9, "G"),
+                                 (1e5, 1e6, "M"), (1e2, 1e3, "K")):
+        if abs(x) > limit:
+            return fmt(x / scale) + suffix
+    return str(x)
+
+
+def _fvcore(report: Any, *, max_depth: int = 3, **_: Any) -> Printout:
+    _numeric(report, "fvcore")
+    rows = report.rows
+    values = get_convention("fvcore").row_values(report)
+    params: dict[str, int] = {}   # parameter_count(model): names and module prefixes
+    flops: dict[str, int] = {}    # by_module(): every module, in named_modules order
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        owner = row.path if row.call == "module" else ".".join(row.path.split(".")[:-1])
+        if row.call == "module" and row.path not in seen:
+            seen.add(row.path)
+            for name, shape in _param_shapes(row):
+                full = f"{row.path}.{name}"
+                parts = full.split(".")
+                for k in range(len(parts) + 1):
+                    key = ".".join(parts[:k])
+                    params[key] = params.get(key, 0) + prod(shape)
+            parts = row.path.split(".")
+            for k in range(len(parts) + 1):
+                flops.setdefault(".".join(parts[:k]), 0)
+        parts = owner.split(".") if owner else []
+        for k in range(len(parts) + 1):
+            key = ".".join(parts[:k])
+            flops[key] = flops.get(key, 0) + int(values[i])
+    shapes = {f"{r.path}.{n}": shape for r in rows if r.call == "module"
+              for n, shape in _param_shapes(r)}
+    ph, fh = "#parameters or shape", "#flops"
+    stats: dict[str, dict[str, int]] = {}
+    for key, v in params.items():
+        stats.setdefault(key, {})[ph] = v
+    for key, v in flops.items():
+        stats.setdefault(key, {})[fh] = v
+    kept: dict[str, dict[str, int]] = {}
+
+    def keep(name: str) -> None:  # _remove_zero_statistics(require_trivial_children=True)
+        prefix = name + ("." if name else "")
+        trivial = True
+        for mod in stats:
+            if mod and mod.count(".") == prefix.count(".") and mod.startswith(prefix):
+                keep(mod)
+                trivial &= mod not in kept
+        if any(v != 0 for v in stats[name].values()) or name == "" or not trivial:
+            kept[name] = dict(stats[name])
+
+    keep("")
+    pretty = {m: {k: _fvcore_size(v) for k, v in st.items()} for m, st in kept.items()}
+    for m in pretty:
+        if m in shapes:
+            pretty[m][ph] = str(shapes[m])
+
+    def children_of(name: str) -> list[str]:
+        prefix = name + ("." if name else "")
+        return [m for m in pretty if m and m.count(".") == prefix.count(".")
+                and m.startswith(prefix)]
+
+    def fastforward(name: str) -> tuple[str, dict[str, str]]:
+        kids = children_of(name)
+        if len(kids) != 1:
+            return name, pretty[name]
+        a, b = pretty[name], pretty[kids[0]]
+        if set(a) != set(b) or any(a[k] != b[k] and a[k] and b[k] for k in a):
+            return name, a
+        pretty[kids[0]] = {k: a[k] or b[k] for k in a}
+        return fastforward(kids[0])
+
+    table: list[list[str]] = []
+
+    def add(name: str, st: dict[str, str]) -> None:
+        table.append([name, st.get(ph, ""), st.get(fh, "")])
+
+    root, st = fastforward("")
+    add(root or "model", st)
+    root_prefix = root + ("." if root else "")
+
+    def fill(level: int, prefix: str) -> None:
+        if level > max_depth:
+            return
+        for m in list(pretty):
+            if m and m.count(".") == prefix.count(".") and m.startswith(prefix):
+                name, st = fastforward(m)
+                add(name[len(root_prefix):] if root_prefix and name.startswith(root_prefix)
+                    else name, st)
+                fill(level + 1, name + ".")
+
+    fill(1, root_prefix)
+    head = ["module", ph, fh]
+    # tabulate's "pipe" format: a column is as wide as its longest cell, and at least its
+    # header plus 2; cells left-aligned; fvcore's indentation is stripped (tabulate >= 0.9
+    # ignores the PRESERVE_WHITESPACE flag fvcore sets)
+    widths = [max([len(head[c]) + 2] + [len(r[c]) for r in table]) for c in range(3)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |",
+             "|" + "|".join(":" + "-" * (w + 1) for w in widths) + "|"]
+    lines += ["| " + " | ".join(v.ljust(w) for v, w in zip(r, widths)) + " |" for r in table]
+    out_rows = tuple(MappingProxyType({"module": r[0], ph: r[1], fh: r[2]}) for r in table)
+    return Printout("fvcore 0.1.5", "\n".join(lines), out_rows,
+                    MappingProxyType({"flops": flops.get("", 0), "params": params.get("", 0)}))
+
+
 # -- registry ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Tool:
@@ -658,6 +806,8 @@ PRINTOUTS: Mapping[str, _Tool] = MappingProxyType({t.name: t for t in (
           "the same printout by ptflops 0.6.6 (module hooks only, GMac, 3 decimals)"),
     _Tool("torchinfo", "torchinfo 1.8.0", _torchinfo,
           "str(summary(model, input_size=(B, C, H, W))): the tree table, depth 3"),
+    _Tool("fvcore", "fvcore 0.1.5", _fvcore,
+          "flop_count_table(FlopCountAnalysis(model, x)): modules, parameter shapes, flops"),
     _Tool("torchstat", "torchstat 0.0.7", _torchstat,
           "the Total lines of stat(model, (C, H, W)); rows: its table's node values"),
 )})
@@ -670,7 +820,7 @@ def printout(report: Any, tool: str, **options: Any) -> Printout:
     containers that are not ``nn.Sequential``), ``batch_size`` (torchsummary's, default -1).
     """
     t = lookup(PRINTOUTS, "printout tool", tool)
-    known = {"root", "containers", "batch_size", "depth"}
+    known = {"root", "containers", "batch_size", "depth", "max_depth"}
     bad = sorted(set(options) - known)
     if bad:
         raise PrintoutError(f"printout: unknown option(s) {', '.join(bad)}; known: "

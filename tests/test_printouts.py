@@ -124,6 +124,20 @@ def test_torchinfo_counts():
     assert "Total mult-adds (Units.MEGABYTES): 714.68" in p.text
 
 
+def test_fvcore_table_rows():
+    """fvcore's table: modules with parameters or flops (ReLU, max pools, Dropout dropped),
+    parameter shapes as PyTorch names them, flops per module = the fvcore convention summed
+    over its rows; the root is the total."""
+    r = _r("alexnet")
+    p = lc.printout(r, "fvcore")
+    names = [row["module"] for row in p.rows]
+    assert names[:5] == ["model", "features", "features.0", "features.0.weight",
+                         "features.0.bias"]
+    assert "features.1" not in names and names[-1] == "avgpool"
+    assert p.totals["flops"] == r.flops("fvcore") == 714_197_696
+    assert p.rows[3]["#parameters or shape"] == "(64, 3, 11, 11)"
+
+
 def test_torch_repr_matches_pytorch_for_common_layers():
     """The reprs the printouts use (checked against torch in the oracle tests)."""
     assert torch_repr(lc.Conv2d(3, 8, 3, padding="same", dilation=2, bias=False)) == (
@@ -141,7 +155,7 @@ def test_torch_repr_matches_pytorch_for_common_layers():
     (lambda: lc.render_as(_r("alexnet"), "torchsumary"),
      "unknown printout tool 'torchsumary'; did you mean 'torchsummary' or 'torchstat'?"),
     (lambda: lc.render_as(_r("alexnet"), "ptflops", colour=True),
-     "printout: unknown option(s) colour; known: batch_size, containers, depth, root"),
+     "printout: unknown option(s) colour; known: batch_size, containers, depth, max_depth, root"),
     (lambda: lc.render_as(analyze(lc.Conv2d(3, 8, 3), (3, lc.symbols("H"), 8)), "torchsummary"),
      "render_as('torchsummary') prints numbers: substitute the symbols first (report.subs(...))"),
     (lambda: lc.render_as(analyze(lc.Sequential(lc.Conv2d(3, 8, 3, 2, padding="same",

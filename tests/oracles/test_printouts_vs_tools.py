@@ -4,6 +4,7 @@
 * ptflops 0.7.5: ``get_model_complexity_info(..., print_per_layer_stat=True, ost=...)``, and
   the two strings it returns;
 * torchinfo 1.8.0: ``str(summary(model, input_size=(1, 3, 224, 224)))``;
+* fvcore 0.1.5: ``flop_count_table(FlopCountAnalysis(model, x))`` (tabulate 0.10);
 * torchstat 0.0.7: its leaf nodes (the values its table prints) and its "Total" lines, in a
   subprocess (torchstat patches module classes for good; its printing needs a
   ``DataFrame.append`` shim under pandas 2, as tests/oracles/generate_peer_numbers.py does).
@@ -99,6 +100,19 @@ def test_torchinfo(name):
     root, containers = MODELS[name]
     theirs = str(torchinfo.summary(_model(name), input_size=(1, 3, 224, 224), verbose=0))
     assert lc.render_as(_report(name), "torchinfo", root=root, containers=containers) == theirs
+
+
+@pytest.mark.parametrize("name", [*MODELS, "mobilenet_v2", "efficientnet_b0"])
+def test_fvcore_flop_count_table(name):
+    """fvcore's table (MobileNetV2 has a functional pool, counted in the root; EfficientNet
+    single-child containers that fvcore merges into one row)."""
+    fvcore_nn = pytest.importorskip("fvcore.nn", reason="fvcore not installed")
+    if _version("fvcore") != "0.1.5.post20221221":
+        pytest.skip(f"fvcore {_version('fvcore')} installed; rendering is 0.1.5's")
+    fa = fvcore_nn.FlopCountAnalysis(_model(name), torch.zeros(1, 3, 224, 224))
+    with contextlib.redirect_stderr(io.StringIO()):
+        theirs = fvcore_nn.flop_count_table(fa)
+    assert lc.render_as(_report(name), "fvcore") == theirs
 
 
 _TORCHSTAT = r"""
