@@ -213,3 +213,30 @@ def test_filter_rereads_symbolic():
     assert sp.simplify(m.total - (8 * H**2 * 9 * 16 + 16 * o**2 + 8 * 9 * 16 + 16)) == 0
     assert m.total.subs(H, 28) == lc.memory(analyze(lc.Conv2d(8, 16, 3, 2, 1), (8, 28, 28)),
                                             "filter_rereads", "int8").total
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 3), st.integers(1, 2), st.integers(1, 3), st.integers(1, 2),
+       st.integers(3, 7), st.integers(3, 7))
+def test_filter_rereads_counts_every_read_by_loop(groups, mult, k, s, h, w):
+    """filter_rereads, by brute force: every input element is read once by each tap of each
+    filter of its group; at stride 1 with 'same' padding that is no_reuse's one read per MAC."""
+    cin, cout = groups * mult, groups * 2
+    conv = lc.Conv2d(cin, cout, k, s, padding="same" if s == 1 else 0, groups=groups)
+    if s > 1 and (h < k or w < k):
+        return
+    x = (cin, h, w)
+    reads = 0
+    for c in range(cin):
+        group = c // (cin // groups)
+        filters = [o for o in range(cout) if o // (cout // groups) == group]
+        for _pos in itertools.product(range(h), range(w)):
+            for _f in filters:
+                for _tap in range(k * k):
+                    reads += 1
+    r = analyze(conv, x)
+    m = lc.memory(r, "filter_rereads", "int8")
+    assert m.act_reads == reads
+    assert m.weight_reads == r.total.params and m.writes == r.total.writes
+    if s == 1:
+        assert m.act_reads == lc.memory(r, "no_reuse", "int8").act_reads
