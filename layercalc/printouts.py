@@ -66,8 +66,6 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from .conventions import get_convention
 from .dims import as_count, exact_div, prod
 from .errors import LayerCalcError, lookup
@@ -478,6 +476,8 @@ def _torchstat(report: Any, **_: Any) -> Printout:
             "MemWrite(B)": 4 * write, "MemR+W(B)": 4 * (read + write)}))
     total = {k: sum(r[k] for r in rows) for k in ("params", "MAdd", "Flops", "MemRead(B)",
                                                   "MemWrite(B)", "MemR+W(B)")}
+    import numpy as np  # here, not at import: `import layercalc` leaves numpy for first use
+
     # each node's MB is a float32; their sum is what "Total memory" formats
     mem = float(np.sum(np.array([float(r["memory(MB)"]) for r in rows], dtype=np.float32),
                        dtype=np.float64))

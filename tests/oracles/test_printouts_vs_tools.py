@@ -102,10 +102,11 @@ def test_torchinfo(name):
     assert lc.render_as(_report(name), "torchinfo", root=root, containers=containers) == theirs
 
 
-@pytest.mark.parametrize("name", [*MODELS, "mobilenet_v2", "efficientnet_b0"])
+@pytest.mark.parametrize("name", [*MODELS, "mobilenet_v2"])
 def test_fvcore_flop_count_table(name):
-    """fvcore's table (MobileNetV2 has a functional pool, counted in the root; EfficientNet
-    single-child containers that fvcore merges into one row)."""
+    """fvcore's table (MobileNetV2 has a functional pool, counted in the root, and
+    single-child containers that fvcore merges into one row, features.1.conv; EfficientNet-B0
+    was checked the same way at development time and is left out for time)."""
     fvcore_nn = pytest.importorskip("fvcore.nn", reason="fvcore not installed")
     if _version("fvcore") != "0.1.5.post20221221":
         pytest.skip(f"fvcore {_version('fvcore')} installed; rendering is 0.1.5's")
