@@ -50,6 +50,10 @@ from .network import Residual as Residual
 from .network import Sequential as Sequential
 from .network import Tied as Tied
 from .network import analyze as analyze
+from .printouts import PRINTOUTS as PRINTOUTS
+from .printouts import Printout as Printout
+from .printouts import printout as printout
+from .printouts import render_as as render_as
 from .report import Report as Report
 from .report import Row as Row
 from .roofline import Roofline as Roofline
@@ -97,7 +101,7 @@ __all__ = [
     "FusedActivation", "fold_batchnorm", "fuse", "fuse_report", "plot_roofline",
     "transformer", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
-    "LlamaDecoderLayer", "ViTEncoderBlock",
+    "LlamaDecoderLayer", "ViTEncoderBlock", "PRINTOUTS", "Printout", "printout", "render_as",
     "DEFAULT_CONVENTION", "MissingDependencyError", "format", "table",
     *layers.__all__[3:],
 ]

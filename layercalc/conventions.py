@@ -25,6 +25,14 @@ line), and every output states the convention it used (`convention_note`).
 Build your own with `Convention(...)` or `exact.replace(...)`. A convention that gives an op
 kind weight 0 does not count it; `Convention.uncounted` lists what was left out, so a report can
 say so instead of silently showing zero.
+
+Not every published formula is a convention. 凌逆战 (神经网络模型的参数量和计算量) writes FC
+FLOPs as ``F*C_in*C_out + C_out`` and Conv1d FLOPs as ``C_in*K*F_out*C_out + C_out``: one
+FLOP per multiply-accumulate plus the bias added once per output *channel*. A bias is added
+once per output *element* (``bias_adds = F*C_out`` and ``F_out*C_out``), so those formulas are
+MACs plus the bias *parameters*, a quantity no weighting of the counts gives (ptflops 0.6.x's
+Linear hook counts the bias the same way: the ``ptflops-hooks`` tool convention). See
+docs/peer-tools.md, "Bias once per output channel".
 """
 
 from __future__ import annotations

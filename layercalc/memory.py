@@ -11,11 +11,19 @@ compulsory   weight_reads + act_reads (each input once)   seed 000 ("MAC = ddr_r
                                                           input + K*K*Cin*Cout + bias + output);
                                                           seed 002 (1x1 conv: h*w*(c1+c2) + c1*c2);
                                                           torchstat ``MemR+W``
-no_reuse     weight_reads + tap_reads (one input read     seed 004 (machinethink.net, "How fast is
-             per multiply-accumulate or window tap)       my model?": input = Hin*Win*Cin*K*K*Cout)
+no_reuse     weight_reads + tap_reads (one input read     after BY J's formula (below), counted on
+             per multiply-accumulate or window tap)       the output grid: equal to it for
+                                                          stride-1 'same' convolutions
+filter_      conv/linear: each input element read         BY J, 深度学习模型性能影响分析 (after
+rereads      ``K*K*C_out/g`` times at the *input*         machinethink.net): "input = Hin x Win x
+             resolution; pads absorbed; other layers as   Cin x K x K x Cout", output, weights =
+             compulsory (needs the rows: a Report/Row)    K x K x Cin x Cout + Cout
 =========== ============================================ =========================================
 
-Both models write every output element once (``writes``) and read every weight once per batch.
+Every model writes every output element once (``writes``) and reads every weight once per
+batch. ``no_reuse`` and ``filter_rereads`` agree on stride-1 convolutions with 'same'
+padding; on a stride-2 conv ``filter_rereads`` reads the (four times larger) input grid, as
+the post's formula does, and ``no_reuse`` reads one element per MAC.
 
 torchstat: ``compulsory`` in fp32 over the rows of ``analyze(seed_alexnet(), (3, 224, 224))``
 gives exactly torchstat 0.0.7's 255,998,656 bytes ("Total MemR+W: 244.14MB", MiB): torchstat
@@ -43,7 +51,7 @@ from typing import Any
 import sympy as sp
 
 from .cost import Cost
-from .dims import Dim, as_count, prod, smax
+from .dims import Dim, as_count, exact_div, prod, smax
 from .errors import LayerCalcError, UnknownNameError, lookup
 from .layers import KVCacheDecode, Layer
 from .network import Functional, Parallel, Residual, Sequential, Tied, analyze
@@ -95,6 +103,9 @@ class MemoryModel:
 
     ``weight_reads``, ``act_reads`` and ``writes`` are functions of a Cost returning element
     counts. ``description`` and ``source`` say what is assumed and who counts this way.
+    ``row``, when set, replaces the three for report rows: a function of a `Row` returning
+    ``(weight reads, activation reads, writes)`` in elements, for a model that needs the
+    layer and its input shape (`filter_rereads`); such a model cannot price a bare Cost.
     """
 
     name: str
@@ -103,6 +114,7 @@ class MemoryModel:
     writes: Callable[[Cost], Dim]
     description: str = ""
     source: str = ""
+    row: Callable[[Any], tuple[Dim, Dim, Dim]] | None = None
 
 
 def _weights(c: Cost) -> Dim:
@@ -111,6 +123,47 @@ def _weights(c: Cost) -> Dim:
 
 def _writes(c: Cost) -> Dim:
     return c.writes
+
+
+_CONVS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
+_PADS = ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
+         "ConstantPad3d")
+
+
+def _filter_rereads(row: Any) -> tuple[Dim, Dim, Dim]:
+    """BY J's per-layer formula (深度学习模型性能影响分析, after machinethink.net's "How fast
+    is my model?"): a convolution reads its input ``K*K*C_out`` times, once per tap of every
+    filter, at the input resolution (a depthwise conv: ``K*K``, each channel feeding its own
+    filter, so ``K*K*C_out/groups``), writes its output once and reads its weights once::
+
+        input   = H_in * W_in * C_in * K * K * C_out / groups
+        output  = H_out * W_out * C_out
+        weights = K * K * C_in/groups * C_out (+ C_out with a bias)
+
+    A fully connected layer is the ``K = 1`` case (each input read once per output feature).
+    An explicit zero padding row moves nothing: the convolution that follows reads the padded
+    input (its ``H_in, W_in``), so counting the pad's copy too would count that input twice.
+    Every other row (activations, norms, pools, adds) reads its input once and writes its
+    output once (``compulsory``, the post's ReLU: 401,408 + 401,408 = 802,816)."""
+    layer, c = row.layer, row.cost
+    kind = layer.kind
+    if kind in _CONVS:
+        x = row.input_shape
+        per = as_count(prod(layer.kernel_size) * exact_div(layer.out_channels, layer.groups))
+        return c.weight_reads, as_count(prod(x) * per), c.writes
+    if kind == "Linear":
+        return c.weight_reads, as_count(prod(row.input_shape) * layer.out_features), c.writes
+    if kind in _PADS:
+        return 0, 0, 0
+    return c.weight_reads, c.act_reads, c.writes
+
+
+def _needs_rows(name: str) -> Callable[[Cost], Dim]:
+    def fail(c: Cost) -> Dim:
+        raise LayerCalcError(
+            f"memory model '{name}' reads each layer's kernel and input shape, which a bare "
+            "Cost does not record: pass a Report (analyze(model, shape)) or one of its rows")
+    return fail
 
 
 MEMORY_MODELS: Mapping[str, MemoryModel] = MappingProxyType({
@@ -126,8 +179,20 @@ MEMORY_MODELS: Mapping[str, MemoryModel] = MappingProxyType({
             "no_reuse", _weights, lambda c: c.tap_reads, _writes,
             description="one activation read per multiply-accumulate or window tap (nothing "
             "reused between outputs); weights read once, outputs written once",
-            source="seed 004 (machinethink.net 'How fast is my model?'): "
-            "input = Hin*Win*Cin*K*K*Cout, output = Hout*Wout*Cout, weights = K*K*Cin*Cout + Cout",
+            source="after BY J, 深度学习模型性能影响分析 (machinethink.net 'How fast is my model?'), "
+            "whose input = Hin*Win*Cin*K*K*Cout it equals on stride-1 'same' convolutions (the "
+            "post's worked examples); on strided layers the post's formula is 'filter_rereads'",
+        ),
+        MemoryModel(
+            "filter_rereads", _needs_rows("filter_rereads"), _needs_rows("filter_rereads"),
+            _needs_rows("filter_rereads"), row=_filter_rereads,
+            description="convolution and linear layers read each input element once per "
+            "filter tap of every output channel (K*K*C_out/groups times) at the input "
+            "resolution; explicit padding is absorbed by the next conv; other layers read "
+            "their input once; outputs written once, weights read once",
+            source="BY J, 深度学习模型性能影响分析 (after machinethink.net 'How fast is my "
+            "model?'): input = Hin x Win x Cin x K x K x Cout, output = Hout x Wout x Cout, "
+            "weights = K x K x Cin x Cout + Cout",
         ),
     )
 })
@@ -229,7 +294,7 @@ def memory(x: Any, model: str | MemoryModel = "compulsory", dtype: Any = "fp32",
     ``reads = weight_reads(c) * wb + act_reads(c) * ab``, ``writes = writes(c) * ab``, where
     ``wb``/``ab`` are the bytes per element of `weight_dtype`/`act_dtype` (both default to
     `dtype`). Source: seed 000 (MAC = input + K*K*Cin*Cout + bias + output, "x4" for float32,
-    1 byte for int8), seed 004 (no_reuse).
+    1 byte for int8), BY J's 深度学习模型性能影响分析 (no_reuse, filter_rereads).
 
     KV cache: for every `KVCacheDecode` row of a Report (or a Row), the cache elements
     ``act_reads(c) - writes(c)`` (all activation reads but the query) are priced at
@@ -261,6 +326,20 @@ def memory(x: Any, model: str | MemoryModel = "compulsory", dtype: Any = "fp32",
     ab = dtype_bytes(dtype if act_dtype is None else act_dtype)
     kb = ab if kv_dtype is None else dtype_bytes(kv_dtype)
     rows = _rows_of(x)
+    if m.row is not None:
+        if rows is None:
+            _needs_rows(m.name)(_cost_of(x))
+        comp = MEMORY_MODELS["compulsory"]
+        out = MemoryTraffic(0, 0)
+        for r in rows:
+            if _is_kv(r):  # a decode step: its cache as under compulsory
+                out = out + memory(r, comp, dtype, weight_dtype=weight_dtype,
+                                   act_dtype=act_dtype, kv_dtype=kv_dtype)
+                continue
+            w, a, wr = m.row(r)
+            w = as_count(w * wb)
+            out = out + MemoryTraffic(as_count(w + a * ab), as_count(wr * ab), w)
+        return out
     if rows is None:
         c = _cost_of(x)
         if kv_dtype is not None and any(n.startswith("KV cache") for n in c.notes):

@@ -17,6 +17,7 @@ torchvision         conv + linear (+ attention matmul) MACs, no bias: ``_ops``  
 fvcore              ``FlopCountAnalysis.total()``: MACs ("one fused multiply-add    total
                     is one flop") plus norm/pool/upsample extras
 ptflops             ``get_model_complexity_info`` (pytorch backend) "MACs"           see below
+ptflops-hooks       ptflops 0.6.6 (July 2021): module hooks only, no patched F.*      per sample
 ptflops-aten        the same with ``backend='aten'``: MACs of conv/mm/addmm/bmm      total
 thop                ``thop.profile`` ops (ultralytics-thop)                          total
 torchinfo           ``summary(...).total_mult_adds``                                 total
@@ -42,6 +43,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import sympy as sp
+
 from .cost import Cost
 from .dims import Dim, as_count, exact_div, fdiv, prod
 from .errors import LayerCalcError
@@ -58,10 +61,11 @@ class ConventionError(LayerCalcError, ValueError):
 class _Ctx:
     """One report row as a tool sees it: per-sample sizes, the layer, and how it is called."""
 
-    __slots__ = ("row", "layer", "x", "y", "call")
+    __slots__ = ("row", "layer", "x", "y", "call", "batch")
 
-    def __init__(self, row: Any) -> None:
+    def __init__(self, row: Any, batch: Dim = 1) -> None:
         self.row = row
+        self.batch = batch
         self.layer = row.layer
         self.x = row.input_shape
         self.y = row.output_shape
@@ -272,6 +276,46 @@ def _ptflops_rules() -> dict[str, Rule]:
         return as_count(total * _seq(c) * _dirs(c)), 0
     for k in _RNNS:
         r[k] = rnn
+    return r
+
+
+def _ptflops_hooks_rules() -> dict[str, Rule]:
+    """ptflops 0.6.6 (``ptflops/flops_counter.py``, 2021-07-13; 0.6.4 to 0.6.8 print AlexNet,
+    VGG and ResNet identically, their MultiheadAttention and norm hooks differ): the module hooks of ``MODULES_MAPPING`` (exact type match), summed and
+    divided by the batch; no functional patching, so a ``Functional`` row or an operator
+    counts 0 and each hooked activation or pool once. Differences from 0.7.5's hooks:
+
+    * ``Linear``: ``numel(input) * out + out`` -- the bias once per call, not per row of
+      the input (so ``out / batch`` per sample);
+    * ``ConvTranspose*d``: the convolution hook on the *output* grid,
+      ``prod(k) * C_in * C_out/g * P_out`` (+ bias per output element);
+    * ``nn.Upsample``: the element count of ``output[0]`` (one sample), per batch;
+    * no hook for LayerNorm, GELU, SiLU, Softmax, Hardswish, Sigmoid (added later).
+    """
+    r: dict[str, Rule] = {}
+    mod = lambda f: (lambda c: (f(c), 0) if c.call == "module" else (0, 0))  # noqa: E731
+    for k in _CONV:
+        r[k] = mod(lambda c: as_count(_conv_macs(c) + _bias_out(c)))
+
+    def tconv(c: _Ctx) -> Dim:
+        lay = c.layer
+        macs = prod(c.y[1:]) * _kvol(c) * lay.in_channels * exact_div(lay.out_channels,
+                                                                      lay.groups)
+        return as_count(macs + _bias_out(c))
+    for k in _TCONV:
+        r[k] = mod(tconv)
+    r["Linear"] = mod(lambda c: as_count(
+        _linear_macs(c) + (c.layer.out_features / sp.sympify(c.batch) if c.layer.bias else 0)))
+    for k in ("ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6"):
+        r[k] = mod(lambda c: c.n_out)
+    for k in _POOLS:
+        r[k] = mod(lambda c: c.n_in)
+    for k in _BN + _IN + ("GroupNorm",):
+        r[k] = mod(lambda c: c.n_in * (2 if c.attr("affine") else 1))
+    r["Upsample"] = mod(lambda c: as_count(c.n_out / sp.sympify(c.batch)))
+    pt = _ptflops_rules()
+    for k in _RNNS + ("MultiheadAttention",):  # the same hooks as 0.7.5 (module part only)
+        r[k] = (lambda f: lambda c: (f(c)[0], 0))(pt[k])
     return r
 
 
@@ -585,13 +629,26 @@ class ToolConvention:
             "does, so it needs a Report, not a Cost: use analyze(model, shape).flops("
             f"'{self.name}')")
 
+    def module_values(self, report: Any) -> list[Dim]:
+        """What the tool attributes to each row's module in its per-layer printout: for the
+        ptflops presets the module hook's count per sample (the patched functional calls add
+        to the total only), for every other tool `row_values`."""
+        if self.batch != "ptflops":
+            return self.row_values(report)
+        out = []
+        for row in report.rows:
+            rule = self.rules.get(row.kind)
+            v: Any = 0 if rule is None else rule(_Ctx(row, report.batch))
+            out.append(as_count(v[0] if isinstance(v, tuple) else v))
+        return out
+
     def row_values(self, report: Any) -> list[Dim]:
         """The tool's count for each row of `report` (0 for kinds the tool does not see)."""
         batch = report.batch
         values: list[Dim] = []
         for row in report.rows:
             rule = self.rules.get(row.kind)
-            v: Any = 0 if rule is None else rule(_Ctx(row))
+            v: Any = 0 if rule is None else rule(_Ctx(row, batch))
             if self.batch == "ptflops":
                 m, f = v if isinstance(v, tuple) else (v, 0)
                 v = as_count(m + f * batch)
@@ -662,6 +719,17 @@ TOOL_CONVENTIONS: Mapping[str, ToolConvention] = MappingProxyType({c.name: c for
                 "Hardswish, Hardsigmoid, Sigmoid, Tanh: 0",
                 "transposed conv MACs on the input grid",
                 "functional calls are not divided by the batch")),
+    _tc("ptflops-hooks", "ptflops 0.6.6 get_model_complexity_info (module hooks only)",
+        "MACs of conv/linear (+bias) plus one per element for hooked activations, pools, norms",
+        _ptflops_hooks_rules(), batch="ptflops",
+        description="the ptflops of 2019-2022 (0.6.x): forward hooks on the modules of "
+        "MODULES_MAPPING, summed and divided by the batch; functions (F.*, torch.add) unseen",
+        source="ptflops 0.6.6 ptflops/flops_counter.py MODULES_MAPPING and the *_hook "
+        "functions; Zhang Ge, 关于加速上的一些指标 (its AlexNet printout)",
+        quirks=("ReLU and pools count numel once (no patched F.relu / F.max_pool2d)",
+                "Linear bias counted once per output feature, not per input row",
+                "transposed conv counted on the output grid",
+                "LayerNorm, GELU, SiLU, Softmax, Hardswish, Sigmoid, '+', '*': 0")),
     _tc("ptflops-aten", "ptflops 0.7.5 get_model_complexity_info(backend='aten')",
         "MACs of aten convolution/mm/addmm/bmm, addmm bias included",
         _aten_rules(mac=1, bias=True),

@@ -23,6 +23,7 @@ __all__ = [
     "pool_out",
     "pool_last_start",
     "same_padding",
+    "tf_same_padding",
     "valid_taps",
     "transposed_products",
     "transposed_covered",
@@ -111,6 +112,27 @@ def same_padding(k: Dim, d: Dim = 1) -> tuple[Dim, Dim]:
     total = d * (k - 1)
     left = fdiv(total, 2)
     return left, as_count(total - left)
+
+
+def tf_same_padding(n: Dim, k: Dim, s: Dim = 1, d: Dim = 1) -> tuple[Dim, Dim]:
+    """TensorFlow's ``padding='SAME'`` along one axis of size `n`: ``(before, after)``.
+
+    The output has ``ceil(n/s)`` positions, and the input is padded by just enough for the
+    last window to fit: ``total = max((ceil(n/s) - 1)*s + d*(k - 1) + 1 - n, 0)``, with
+    ``floor(total/2)`` before and the rest (the odd one) after. Source: TensorFlow,
+    ``tf.nn.convolution`` documentation ("Notes on padding"); Keras ``padding="same"``.
+    With stride 1 it equals PyTorch's `same_padding`. The output size from these pads,
+    ``floor((n + total - d(k - 1) - 1)/s) + 1``, is ``ceil(n/s)`` for every ``n >= 1``.
+
+    >>> tf_same_padding(126, 3, 2), tf_same_padding(63, 3, 2), tf_same_padding(4, 1, 2)
+    ((0, 1), (1, 1), (0, 0))
+    >>> tf_same_padding(5, 3, 1) == same_padding(3)
+    True
+    """
+    out = cdiv(n, s)
+    total = smax(0, as_count((out - 1) * s + d * (k - 1) + 1 - n))
+    before = fdiv(total, 2)
+    return before, as_count(total - before)
 
 
 def valid_taps(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, last: Dim) -> Dim:

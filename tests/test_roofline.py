@@ -311,17 +311,19 @@ def test_hardware_unique_prefix():
 
 
 def test_seed004_truncated_feature_extractors():
-    """Seed 004's actual case: feature extractors cut at conv_pw_11 (V1: 23 conv layers) and
-    expanded_conv_12 (V2: 39 conv layers here, the seed says 47 layers), on 126x224 frames,
-    deployed with BatchNorm folded (`fuse`).
+    """BY J's case study (深度学习模型性能影响分析), rebuilt from the zoo's PyTorch layouts:
+    feature extractors cut at conv_pw_11 (V1: 23 conv layers) and expanded_conv_12 (V2: 39
+    convs and 8 adds, the post's "47 layers"), on 126x224 frames, BatchNorm folded (`fuse`).
 
-    * Params match the seed's 1.6M / 0.5M / 1.0M (rounded to 0.1M, BN folded).
-    * MACs do NOT match the seed's 255M / 111M / 214M: ours are 279.6M / 119.6M / 230.7M
-      (8-9% higher; the seed's tool is unknown). The ratios agree: V2/V1 0.43 (seed 0.435),
-      V2-1.4/V1 0.825 (seed 0.839).
-    * Memory: the seed's 283M accesses for V1 match our no_reuse count, 284.0M, to 0.4%; its
-      159M / 286M for V2 are not reproduced by either memory model (no_reuse: 123.9M / 237.2M).
-    * The seed's conclusion holds with compulsory traffic: V2-1.0 moves 1.11x and V2-1.4 1.62x
+    * Params match the post's 1.6M / 0.5M / 1.0M (rounded to 0.1M, BN folded).
+    * MACs do NOT match the post's 255M / 111M / 214M: these layouts pad symmetrically
+      (126 -> 63 -> 32 -> 16 -> 8) and give 279.6M / 119.6M / 230.7M. Keras's padding
+      (63 -> 31 -> 15 -> 7) gives the post's exactly: zoo.mobilenet_v1(variant="keras") and
+      zoo.mobilenet_v2(variant="tf", strided_padding="pad-end"), tests/test_source_posts.py.
+    * Memory: the no_reuse count of V1 here, 284.0M, is near the post's 283M by coincidence;
+      the post's formula is the filter_rereads model, which gives 283M on Keras's V1
+      (tests/test_source_posts.py). The post's 159M / 286M for V2 match no model.
+    * The post's conclusion holds with compulsory traffic: V2-1.0 moves 1.11x and V2-1.4 1.62x
       V1's bytes despite 2.3x / 1.2x fewer MACs, all three are memory-bound on an A100, so
       V2-1.0 is slower than V1 and V2-1.4 more than 1.5x slower.
     """
@@ -340,7 +342,6 @@ def test_seed004_truncated_feature_extractors():
     assert abs(macs["v2-1.4"] / macs["v1"] - 214 / 255) < 0.02
     no_reuse = {k: memory(r, "no_reuse", "int8").total for k, r in reps.items()}
     assert no_reuse == {"v1": 283_996_288, "v2": 123_936_960, "v2-1.4": 237_227_056}
-    assert abs(no_reuse["v1"] / 283e6 - 1) < 0.004
     comp = {k: memory(r, "compulsory", "int8").total for k, r in reps.items()}
     assert comp == {"v1": 7_166_784, "v2": 7_944_832, "v2-1.4": 11_620_976}
     t = {k: roofline(r, "a100-sxm4-80gb", "fp16") for k, r in reps.items()}

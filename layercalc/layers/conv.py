@@ -12,13 +12,14 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import (
-    Dim, as_count, as_dim, divides, eq, exact_div, fmt, ge, prod, require, truth,
+    Dim, as_count, as_dim, cdiv, divides, eq, exact_div, fmt, ge, prod, require, truth,
 )
 from ..errors import LayerSpecError, ShapeError
 from ..shapes import (
     conv_out,
     conv_transpose_out,
     same_padding,
+    tf_same_padding,
     transposed_covered,
     transposed_products,
 )
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+#: What ``padding='same'`` means: PyTorch's (stride 1 only) or TensorFlow/Keras's (any stride).
+PADDING_RULES = ("torch", "tf")
 
 
 def _padding_field(default: Any = 0) -> Any:
@@ -78,11 +81,21 @@ class _ConvNd(Layer):
     MACs are ``C_in*K^2*H_out*W_out*C_out/g`` (seed 001, seed 004; Howard et al. 2017 eq. 1).
 
     Memory (elements, compulsory: each tensor moved once): weight reads = params, activation
-    reads = ``C_in*prod(n)``, writes = ``C_out*prod(o)``. Without reuse (seed 004) every MAC
-    reads its input element: ``tap_reads = MACs``.
+    reads = ``C_in*prod(n)``, writes = ``C_out*prod(o)``. Without reuse every MAC
+    reads its input element: ``tap_reads = MACs`` (the ``no_reuse`` memory model; BY J's
+    formula, ``C_in*prod(n)*prod(k)*C_out/g`` on the input grid, is ``filter_rereads``; the
+    two agree at stride 1 with 'same' padding).
 
     ``padding_mode`` changes what is padded, not the count. Fields hold normalised tuples
     after construction.
+
+    ``padding_rule`` (not a PyTorch argument) says what ``padding='same'`` means:
+    ``"torch"`` (default) is PyTorch's, stride 1 only, total ``d(k - 1)``;
+    ``"tf"`` is TensorFlow/Keras's ``padding="same"`` for any stride: ``o = ceil(n/s)``,
+    padded by ``max((ceil(n/s) - 1)s + d(k - 1) + 1 - n, 0)`` with the odd element at the end
+    (`layercalc.shapes.tf_same_padding`). Both rules agree at stride 1. Explicit integer
+    padding is symmetric under either rule (Keras's ``ZeroPadding2D(((0, 1), (0, 1)))`` is
+    ``ZeroPad2d((0, 1, 0, 1))`` followed by a ``'valid'`` convolution).
 
     References
     ==========
@@ -99,6 +112,7 @@ class _ConvNd(Layer):
     groups: Dim = dim(1)
     bias: bool = flag(True)
     padding_mode: str = choice("zeros", _PADDING_MODES)
+    padding_rule: str = choice("torch", PADDING_RULES)
 
     def check(self) -> None:
         g = self.groups
@@ -113,7 +127,7 @@ class _ConvNd(Layer):
             hint="A depthwise convolution with channel multiplier m has "
             "out_channels = m*in_channels.",
         )
-        if self.padding == "same":
+        if self.padding == "same" and self.padding_rule == "torch":
             require(
                 not any(truth(eq(s, 1)) is False for s in self.stride), self.kind,
                 f"padding='same' needs stride 1, got stride (={fmt(self.stride)})",
@@ -133,7 +147,8 @@ class _ConvNd(Layer):
         if mode not in ("reflect", "circular"):
             return
         if self.padding == "same":
-            pads = [same_padding(k, d)[1] for k, d in zip(self.kernel_size, self.dilation)]
+            pads = [self._same_pads(n, k, s, d)[1] for n, k, s, d in
+                    zip(spatial, self.kernel_size, self.stride, self.dilation)]
         else:
             pads = list(self.padding)
         for axis, n, p in zip(AXIS_NAMES[self.ndim], spatial, pads):
@@ -144,9 +159,17 @@ class _ConvNd(Layer):
                     f"(={fmt(n)}) with padding_mode={mode!r}",
                     error=ShapeError)
 
+    def _same_pads(self, n: Dim, k: Dim, s: Dim, d: Dim) -> tuple[Dim, Dim]:
+        """(before, after) padding of one axis under ``padding='same'`` and `padding_rule`."""
+        if self.padding_rule == "tf":
+            return tf_same_padding(n, k, s, d)
+        return same_padding(k, d)
+
     def _spatial_out(self, spatial: tuple[Dim, ...]) -> tuple[Dim, ...]:
         self._check_padding_mode(spatial)
         if self.padding == "same":
+            if self.padding_rule == "tf":
+                return tuple(cdiv(n, s) for n, s in zip(spatial, self.stride))
             return spatial
         out = []
         for axis, n, k, s, p, d in zip(

@@ -17,10 +17,12 @@ from typing import Any
 import sympy as sp
 
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, fmt, ge, prod, require, truth
+from ..dims import Dim, as_count, as_dim, cdiv, fmt, ge, prod, require, truth
 from ..errors import LayerSpecError, ShapeError
-from ..shapes import adaptive_window_sum, pool_last_start, pool_out, valid_taps
-from ._base import AXIS_NAMES, Layer, check_window_fits, dims, flag, per_axis
+from ..shapes import (
+    adaptive_window_sum, pool_last_start, pool_out, tf_same_padding, valid_taps,
+)
+from ._base import AXIS_NAMES, Layer, check_window_fits, choice, dims, flag, per_axis
 from .structure import _int_tuple, _torch_dims
 
 __all__ = [
@@ -30,6 +32,25 @@ __all__ = [
 ]
 
 _LAYOUT = {1: "(C, L)", 2: "(C, H, W)", 3: "(C, D, H, W)"}
+
+
+def _pool_padding_field() -> Any:
+    """``padding``: non-negative ints per axis (PyTorch), or, with ``padding_rule='tf'``, the
+    strings ``'same'`` and ``'valid'`` of TensorFlow/Keras pooling."""
+    plain = dims(0, minimum=0)
+
+    def convert(layer: Layer, name: str, value: Any) -> Any:
+        if value == "same" and isinstance(value, str):
+            return "same"
+        if value == "valid" and isinstance(value, str):
+            return (0,) * layer.ndim
+        if isinstance(value, str):
+            raise LayerSpecError(layer.kind, f"padding (={value!r}) must be one or "
+                                 f"{layer.ndim} non-negative integers, or 'same'/'valid' "
+                                 "with padding_rule='tf'")
+        return plain.metadata["convert"](layer, name, value)
+
+    return field(default=0, metadata={"convert": convert})
 
 
 def _stride_field() -> Any:
@@ -53,6 +74,13 @@ class _WindowPoolNd(Layer):
 
     def check(self) -> None:
         ks, pad = self.kernel_size, self.padding  # type: ignore[attr-defined]
+        if pad == "same":
+            require(self.padding_rule == "tf", self.kind,  # type: ignore[attr-defined]
+                    "padding='same' needs padding_rule='tf' (PyTorch pools have no 'same')")
+            require(not self.ceil_mode, self.kind,  # type: ignore[attr-defined]
+                    "ceil_mode=True has no meaning with padding='same' (TensorFlow's output "
+                    "size is ceil(n/stride) already)")
+            return
         for k, p in zip(ks, pad):
             require(ge(k, 2 * p), self.kind,
                     f"padding (={fmt(pad)}) must be at most half of kernel_size (={fmt(ks)}) "
@@ -60,15 +88,26 @@ class _WindowPoolNd(Layer):
 
     def _axes(self, x: Any) -> tuple[tuple[Dim, ...], list[tuple[Dim, ...]]]:
         shape = self._input(x, self.ndim + 1, layout=_LAYOUT[self.ndim])
+        pads = self.padding  # type: ignore[attr-defined]
+        if pads == "same":  # the padding before each axis (the extra one goes after)
+            pads = tuple(tf_same_padding(n, k, s, d)[0] for n, k, s, d in zip(
+                shape[1:], self.kernel_size, self.stride,  # type: ignore[attr-defined]
+                self._dilation()))
         axes = list(zip(shape[1:], self.kernel_size, self.stride,  # type: ignore[attr-defined]
-                        self.padding, self._dilation()))  # type: ignore[attr-defined]
+                        pads, self._dilation()))
         return shape, axes
+
+    def _same(self) -> bool:
+        return self.padding == "same"  # type: ignore[attr-defined]
 
     def output_shape(self, x: Any) -> tuple[Dim, ...]:
         shape, axes = self._axes(x)
         ceil = self.ceil_mode  # type: ignore[attr-defined]
         out = []
         for axis, (n, k, s, p, d) in zip(AXIS_NAMES[self.ndim], axes):
+            if self._same():  # TensorFlow 'SAME': ceil(n/s) windows, never empty
+                out.append(cdiv(n, s))
+                continue
             o = pool_out(n, k, s, p, d, ceil)
             check_window_fits(self, axis, n, o, k, p, d)
             out.append(o)
@@ -83,7 +122,10 @@ class _WindowPoolNd(Layer):
         hit: Dim = shape[0]
         notes = []
         for (n, k, s, p, d), o in zip(axes, y[1:]):
-            last = pool_last_start(n, k, s, p, d, self.ceil_mode)  # type: ignore[attr-defined]
+            if self._same():  # windows j = 0 .. o - 1 start at j*s - p
+                last = as_count((o - 1) * s)
+            else:
+                last = pool_last_start(n, k, s, p, d, self.ceil_mode)  # type: ignore[attr-defined]
             taps = taps * valid_taps(n, k, s, p, d, last)
             h, note = _windows_hit(n, k, s, p, d, o)
             hit = hit * h
@@ -141,6 +183,10 @@ class _MaxPoolNd(_WindowPoolNd):
     No params. Memory: input read once, output written once (``return_indices=True`` also
     writes one index per output, counted in ``writes``); ``tap_reads`` = valid taps.
 
+    ``padding='same'`` with ``padding_rule='tf'`` (not PyTorch arguments) is TensorFlow/Keras's
+    ``MaxPooling2D(padding="same")``: ``o = ceil(n/s)``, padded as
+    `layercalc.shapes.tf_same_padding` (odd element at the end); padding is never compared.
+
     References
     ==========
     .. [1] PyTorch, ``torch.nn.MaxPool2d`` documentation (shape formula, ceil_mode).
@@ -150,10 +196,11 @@ class _MaxPoolNd(_WindowPoolNd):
 
     kernel_size: Any = dims()
     stride: Any = _stride_field()
-    padding: Any = dims(0, minimum=0)
+    padding: Any = _pool_padding_field()
     dilation: Any = dims(1)
     return_indices: bool = flag(False)
     ceil_mode: bool = flag(False)
+    padding_rule: str = choice("torch", ("torch", "tf"))
 
     def _dilation(self) -> tuple[Dim, ...]:
         return self.dilation
@@ -222,7 +269,9 @@ class _AvgPoolNd(_WindowPoolNd):
         add = (valid taps over all windows) - C*prod(o),   div = C*prod(o)
 
     ``count_include_pad`` and ``divisor_override`` change only the divisor, not the counts.
-    No params. ``tap_reads`` = valid taps.
+    No params. ``tap_reads`` = valid taps. ``padding='same'`` with ``padding_rule='tf'`` is
+    Keras's ``AveragePooling2D(padding="same")`` (as for max pooling; TensorFlow divides by the
+    input elements of each window, so it needs ``count_include_pad=False``).
 
     References
     ==========
@@ -231,10 +280,19 @@ class _AvgPoolNd(_WindowPoolNd):
 
     kernel_size: Any = dims()
     stride: Any = _stride_field()
-    padding: Any = dims(0, minimum=0)
+    padding: Any = _pool_padding_field()
     ceil_mode: bool = flag(False)
     count_include_pad: bool = flag(True)
     divisor_override: Any = _divisor_field()
+    padding_rule: str = choice("torch", ("torch", "tf"))
+
+    def check(self) -> None:
+        super().check()
+        if self.padding == "same":
+            require(not self.count_include_pad, self.kind,
+                    "count_include_pad=True is not what TensorFlow does with padding='same' "
+                    "(it averages over the input elements of each window only)",
+                    hint="Pass count_include_pad=False.")
 
     def cost(self, x: Any) -> Cost:
         shape, _, outputs, taps, _, _ = self._taps(x)  # no dilation: every window hits

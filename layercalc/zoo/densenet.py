@@ -57,7 +57,7 @@ def densenet(growth_rate: int = 32, block_config: tuple[int, ...] = (6, 12, 24, 
     features["norm5"] = BatchNorm2d(c)
     return Sequential(OrderedDict(
         features=Sequential(features), relu=Functional(ReLU(inplace=True)),
-        avgpool=Functional(AdaptiveAvgPool2d((1, 1))), flatten=Flatten(),
+        avgpool=Functional(AdaptiveAvgPool2d((1, 1))), flatten=Functional(Flatten()),
         classifier=Linear(c, num_classes)))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..blocks import Conv2dNormActivation, FusedMBConv, MBConv, make_divisible
 from ..layers import AdaptiveAvgPool2d, BatchNorm2d, Dropout, Flatten, Linear, SiLU
-from ..network import Sequential
+from ..network import Functional, Sequential
 from ._builder import builder
 
 __all__ = ["efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
@@ -65,7 +65,8 @@ def _efficientnet(setting: list[tuple], dropout: float, stochastic_depth_prob: f
     last_out = last_channel if last_channel is not None else 4 * last_in
     layers.append(Conv2dNormActivation(last_in, last_out, 1, norm=norm, activation=SiLU))
     return Sequential(OrderedDict(
-        features=Sequential(*layers), avgpool=AdaptiveAvgPool2d(1), flatten=Flatten(),
+        features=Sequential(*layers), avgpool=AdaptiveAvgPool2d(1),
+        flatten=Functional(Flatten()),
         classifier=Sequential(Dropout(dropout, inplace=True), Linear(last_out, num_classes))))
 
 

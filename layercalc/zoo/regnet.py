@@ -14,7 +14,7 @@ import numpy as np
 from ..blocks import AnyStage, Conv2dNormActivation, make_divisible
 from ..errors import LayerSpecError
 from ..layers import AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, ReLU
-from ..network import Sequential
+from ..network import Functional, Sequential
 from ._builder import builder
 
 __all__ = ["BlockParams", "regnet"] + [
@@ -137,7 +137,8 @@ def regnet(block_params: BlockParams, num_classes: int = 1000, stem_width: int =
     return Sequential(OrderedDict(
         stem=Conv2dNormActivation(3, stem_width, 3, 2, norm=norm, activation=act),
         trunk_output=Sequential(OrderedDict(stages)),
-        avgpool=AdaptiveAvgPool2d((1, 1)), flatten=Flatten(), fc=Linear(width, num_classes)))
+        avgpool=AdaptiveAvgPool2d((1, 1)), flatten=Functional(Flatten()),
+        fc=Linear(width, num_classes)))
 
 
 #: torchvision's ``regnet_*`` builders: from_init_params arguments, and the crops of their

@@ -9,7 +9,7 @@ from typing import Any
 from ..blocks import BasicBlock, Bottleneck
 from ..errors import LayerSpecError
 from ..layers import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU
-from ..network import Sequential
+from ..network import Functional, Sequential
 from ._builder import builder, overwrite_named_param
 
 __all__ = ["resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
@@ -98,7 +98,7 @@ def resnet(block: Any, layers: list[int], *, num_classes: int = 1000,
         ("layer1", stages[0]), ("layer2", stages[1]),
         ("layer3", stages[2]), ("layer4", stages[3]),
         ("avgpool", AdaptiveAvgPool2d((1, 1))),
-        ("flatten", Flatten()),
+        ("flatten", Functional(Flatten())),
         ("fc", Linear(512 * expansion, num_classes)),
     ]))
 

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from ..blocks import Fire
 from ..errors import LayerSpecError
 from ..layers import AdaptiveAvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d, ReLU
-from ..network import Sequential
+from ..network import Functional, Sequential
 from ._builder import builder
 
 __all__ = ["squeezenet", "squeezenet1_0", "squeezenet1_1"]
@@ -56,7 +56,7 @@ def squeezenet(version: str = "1_0", num_classes: int = 1000, dropout: float = 0
         features=Sequential(*features),
         classifier=Sequential(Dropout(dropout), Conv2d(512, num_classes, 1), ReLU(inplace=True),
                               AdaptiveAvgPool2d((1, 1))),
-        flatten=Flatten()))
+        flatten=Functional(Flatten())))
 
 
 @builder

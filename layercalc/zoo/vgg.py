@@ -7,7 +7,7 @@ from collections import OrderedDict
 from ..layers import (
     AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU,
 )
-from ..network import Sequential
+from ..network import Functional, Sequential
 
 __all__ = ["vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]
 
@@ -41,7 +41,7 @@ def _vgg(cfg: str, batch_norm: bool, num_classes: int, dropout: float) -> Sequen
     )
     return Sequential(OrderedDict(features=Sequential(*layers),
                                   avgpool=AdaptiveAvgPool2d((7, 7)),
-                                  flatten=Flatten(), classifier=classifier))
+                                  flatten=Functional(Flatten()), classifier=classifier))
 
 
 def vgg11(num_classes: int = 1000, dropout: float = 0.5) -> Sequential:
