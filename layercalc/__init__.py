@@ -68,6 +68,15 @@ from .symbolic import ratio as ratio
 from .symbolic import sensitivity as sensitivity
 from .symbolic import solve_budget as solve_budget
 from .symbols import symbols as symbols
+from .moe import MixtralDecoderLayer as MixtralDecoderLayer
+from .moe import MoE as MoE
+from .moe import active_params as active_params
+from .quant import WEIGHT_FORMATS as WEIGHT_FORMATS
+from .quant import WeightFormat as WeightFormat
+from .quant import get_weight_format as get_weight_format
+from .quant import matrix_bytes as matrix_bytes
+from .ssm import MambaBlock as MambaBlock
+from .ssm import MambaMixer as MambaMixer
 from .transformer import BertLayer as BertLayer
 from .transformer import GPT2Block as GPT2Block
 from .transformer import LlamaDecoderLayer as LlamaDecoderLayer
@@ -94,5 +103,7 @@ __all__ = [
     "transformer", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
     "LlamaDecoderLayer", "ViTEncoderBlock",
+    "MoE", "active_params", "MixtralDecoderLayer", "MambaMixer", "MambaBlock",
+    "WEIGHT_FORMATS", "WeightFormat", "get_weight_format", "matrix_bytes",
     *layers.__all__[3:],
 ]

@@ -24,7 +24,12 @@ from .llama import (
     LLAMA_PRESETS, llama, llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
     llama_intermediate_size,
 )
+from .mamba import (
+    MAMBA_PRESETS, mamba, mamba_1_4b, mamba_2_8b, mamba_130m, mamba_370m, mamba_790m,
+)
+from .mixtral import MIXTRAL_PRESETS, mixtral, mixtral_8x7b, mixtral_8x22b
 from .mobilenet import mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small
+from .qwen2_moe import QWEN2_MOE_PRESETS, qwen1_5_moe_a2_7b, qwen2_moe
 from .resnet import resnet18, resnet34, resnet50, resnet101, resnet152
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from .vit import vision_transformer, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
@@ -41,6 +46,10 @@ __all__ = [
     "bert", "bert_base", "bert_large",
     "llama", "llama2_7b", "llama2_13b", "llama2_70b", "llama3_8b", "llama3_70b",
     "LLAMA_PRESETS", "llama_intermediate_size", "DEFAULT_INPUTS",
+    "mixtral", "mixtral_8x7b", "mixtral_8x22b", "MIXTRAL_PRESETS",
+    "qwen2_moe", "qwen1_5_moe_a2_7b", "QWEN2_MOE_PRESETS",
+    "mamba", "mamba_130m", "mamba_370m", "mamba_790m", "mamba_1_4b", "mamba_2_8b",
+    "MAMBA_PRESETS",
 ]
 
 #: Every zoo model by name (read-only).
@@ -55,6 +64,8 @@ MODELS: MappingProxyType[str, Callable] = MappingProxyType({
         gpt2, gpt2_medium, gpt2_large, gpt2_xl,
         bert_base, bert_large,
         llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
+        mixtral_8x7b, mixtral_8x22b, qwen1_5_moe_a2_7b,
+        mamba_130m, mamba_370m, mamba_790m, mamba_1_4b, mamba_2_8b,
     )
 })
 
@@ -69,6 +80,10 @@ DEFAULT_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
     **{name: (512,) for name in ("bert_base", "bert_large")},
     **{name: (4096,) for name in ("llama2_7b", "llama2_13b", "llama2_70b")},
     **{name: (8192,) for name in ("llama3_8b", "llama3_70b")},
+    **{name: (32768,) for name in ("mixtral_8x7b", "mixtral_8x22b")},
+    "qwen1_5_moe_a2_7b": (8192,),
+    **{name: (2048,) for name in ("mamba_130m", "mamba_370m", "mamba_790m", "mamba_1_4b",
+                                  "mamba_2_8b")},
 })
 
 
