@@ -68,6 +68,13 @@ from .symbolic import ratio as ratio
 from .symbolic import sensitivity as sensitivity
 from .symbolic import solve_budget as solve_budget
 from .symbols import symbols as symbols
+from .serving import INFERENCE_PROFILES as INFERENCE_PROFILES
+from .serving import InferenceReport as InferenceReport
+from .serving import Stage as Stage
+from .serving import StageRow as StageRow
+from .serving import Traffic as Traffic
+from .serving import inference as inference
+from .serving import kv_cache_bytes as kv_cache_bytes
 from .moe import MixtralDecoderLayer as MixtralDecoderLayer
 from .moe import MoE as MoE
 from .moe import active_params as active_params
@@ -105,5 +112,7 @@ __all__ = [
     "LlamaDecoderLayer", "ViTEncoderBlock",
     "MoE", "active_params", "MixtralDecoderLayer", "MambaMixer", "MambaBlock",
     "WEIGHT_FORMATS", "WeightFormat", "get_weight_format", "matrix_bytes",
+    "inference", "InferenceReport", "Stage", "StageRow", "Traffic", "kv_cache_bytes",
+    "INFERENCE_PROFILES",
     *layers.__all__[3:],
 ]
