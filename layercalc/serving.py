@@ -231,6 +231,16 @@ class _CachedAttention(_Container):
 
     def __init__(self, attn: _Attention, context: Dim | None) -> None:
         self.attn, self.context = attn, context
+        a = attn.sdpa
+        kvf = as_count(a.num_kv_heads * a.head_dim)
+        # wrappers made once, so repeated layers share them (and their counts)
+        if len(attn.projections) == 1:
+            self._proj = [_Cache(attn.projections[0][1], as_count(2 * kvf))]
+        else:
+            (_, q), (_, k), (_, v) = attn.projections
+            self._proj = [q, _Cache(k, kvf), _Cache(v, kvf)]
+        self._sdpa: Layer = _Cache(a, kv_read=True) if context is None else KVCacheDecode(
+            a.num_heads, a.head_dim, context, a.num_kv_heads)
 
     def __repr__(self) -> str:
         return f"_CachedAttention({self.attn!r}, context={self.context!r})"
@@ -242,23 +252,21 @@ class _CachedAttention(_Container):
         def join(name: str) -> str:
             return f"{path}.{name}" if path and name else (path or name)
 
-        if len(at.projections) == 1:
-            name, layer = at.projections[0]
-            y, ys = tracer.leaf(_Cache(layer, as_count(2 * kvf)), [x], [src], join(name))
+        names = [n for n, _ in at.projections]
+        if len(names) == 1:
+            y, ys = tracer.leaf(self._proj[0], [x], [src], join(names[0]))
             q, k, qs, ks = (y[0], qf), (y[0], kvf), ys, ys
         else:
-            (qn, ql), (kn, kl), (vn, vl) = at.projections
-            q, qs = tracer.leaf(ql, [x], [src], join(qn))
-            k, ks = tracer.leaf(_Cache(kl, kvf), [x], [src], join(kn))
-            tracer.leaf(_Cache(vl, kvf), [x], [src], join(vn))
+            q, qs = tracer.leaf(self._proj[0], [x], [src], join(names[0]))
+            k, ks = tracer.leaf(self._proj[1], [x], [src], join(names[1]))
+            tracer.leaf(self._proj[2], [x], [src], join(names[2]))
         if at.rotary is not None:
             tracer.leaf(at.rotary, [q, k], [qs, ks], join(at.rotary_name), call="functional")
         if self.context is None:
-            y, ys = tracer.leaf(_Cache(a, kv_read=True), [q, k], [qs, ks], join(at.sdpa_name),
+            y, ys = tracer.leaf(self._sdpa, [q, k], [qs, ks], join(at.sdpa_name),
                                 call="functional")
         else:
-            step = KVCacheDecode(a.num_heads, a.head_dim, self.context, a.num_kv_heads)
-            y, ys = tracer.leaf(step, [q], [qs], join(at.sdpa_name), call="functional")
+            y, ys = tracer.leaf(self._sdpa, [q], [qs], join(at.sdpa_name), call="functional")
         for name, node in at.post:
             y, ys = tracer.walk(node, y, ys, join(name))
         return y, ys
@@ -539,6 +547,9 @@ def _time(flops: Any, nbytes: Any, plat: _Platform) -> tuple[Any, str | None, An
         return None, None, t if eff == 1 else _div(t, eff)
     inten = _div(flops, nbytes)
     bound = _bound(inten, plat.ridge)
+    if bound is None:  # decide flops - ridge*bytes by its sign (positive sizes)
+        gap = sp.expand(sp.sympify(flops) - plat.ridge * sp.sympify(nbytes))
+        bound = "compute" if gap.is_nonnegative else "memory" if gap.is_negative else None
     a, m = _div(flops, plat.peak), _div(nbytes, plat.beta)
     t = a if bound == "compute" else m if bound == "memory" else sp.Max(a, m)
     return inten, bound, t if eff == 1 else _div(t, eff)
