@@ -59,7 +59,7 @@ from .layers import (
 )
 from .layers.attention import _clamped_sum
 from .memory import DTYPE_BYTES
-from .moe import MoE, _Replicated, _Routed, _Wrapped
+from .moe import MoE, _Routed, _Wrapped
 from .network import Functional, Parallel, Residual, Sequential, Tied, _Container, analyze
 from .quant import WeightFormat, get_weight_format, matrix_bytes
 from .report import human

@@ -73,12 +73,12 @@ def test_prefill_compute_bound_decode_memory_bound(model):
     r = inference(model, prompt_len=1024, gen_len=64, hardware=A100)
     assert (r.prefill.bound, r.decode.bound) == ("compute", "memory")
     # TPOT is at least the time to read the weights the step reads
-    assert r.tpot >= r.decode.bytes.weight_reads / r.decode.bandwidth
+    assert r.tpot >= sp.Rational(r.decode.bytes.weight_reads, r.decode.bandwidth)
     dense = model != "mixtral_8x7b"
     if dense:
         assert r.decode.bytes.weight_reads <= r.weight_bytes  # an embedding table is gathered
-        assert r.tpot >= (r.weight_bytes - _embedding_bytes(model)) / r.decode.bandwidth
-    assert r.ttft >= r.prefill.flops / r.prefill.peak
+        assert r.tpot >= sp.Rational(r.weight_bytes - _embedding_bytes(model), r.decode.bandwidth)
+    assert r.ttft >= sp.Rational(r.prefill.flops, r.prefill.peak)
 
 
 def _embedding_bytes(name):
@@ -93,7 +93,7 @@ def test_tpot_at_least_weights_over_bandwidth_for_every_format():
         r = inference(model, prompt_len=512, gen_len=16, hardware="h100-sxm", weight_dtype=w)
         read = r.weight_bytes - 1000 * 4096 * 2  # the fp16 embedding table is gathered
         assert r.decode.bytes.weight_reads == read
-        assert r.tpot >= read / r.decode.bandwidth
+        assert r.tpot >= sp.Rational(read, r.decode.bandwidth)
 
 
 # -- the decode average ------------------------------------------------------------------------
