@@ -628,7 +628,8 @@ class InferenceReport:
     output of one prefill layer, a lower bound on live activations. ``memory_bytes``: their
     sum, the memory needed to serve (workspace and allocator slack excluded).
     ``critical_batch``: the smallest decode batch at which the mean step is compute-bound
-    (None if none is), or the threshold as a formula when sizes are symbols.
+    (None if none is), or the threshold as a formula when sizes are symbols (None when it has
+    no closed form, e.g. the ceilings of an MoE capacity factor).
     """
 
     model: str
@@ -804,8 +805,11 @@ def _critical(F: Any, M: Any, ridge: Any, b: sp.Symbol) -> Any:
     found = []
     for rep in branches:
         f, m = F.xreplace(rep), M.xreplace(rep)
-        sols = [r for r in sp.solve(sp.Eq(f, ridge * m), b) if r.is_positive is not False]
-        found += sols
+        try:
+            sols = sp.solve(sp.Eq(f, ridge * m), b)
+        except NotImplementedError:  # floors of a capacity factor: no closed form
+            return None
+        found += [r for r in sols if r.is_positive is not False]
     if len(found) == 1:
         return sp.simplify(found[0])
     return None

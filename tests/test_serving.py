@@ -192,6 +192,22 @@ def test_moe_decode_reads_top_k_experts_at_batch_1():
     assert (one.prefill.bound, one.decode.bound) == ("memory", "memory")
 
 
+def test_prefill_logits_and_capacity_factor():
+    last = inference("gpt2", prompt_len=64, hardware=A100)
+    every = inference("gpt2", prompt_len=64, hardware=A100, prefill_logits="all")
+    head = [[x.flops for x in r.prefill.rows if x.path == "lm_head"][0] for r in (last, every)]
+    assert head[1] == 64 * head[0] == 64 * (2 * 768 - 1) * 50257
+    padded = zoo.mixtral("mixtral-8x7b", num_hidden_layers=2, vocab_size=1000,
+                         capacity_factor=1.25)
+    r = inference(padded, prompt_len=64, gen_len=4, batch=3, hardware=A100)
+    # one decode token per sequence: ceil(1.25 * 3 * 2 / 8) = 1 slot in each of 8 experts
+    expert = 3 * 4096 * 14336 * 2 * 2
+    assert r.decode.bytes.weight_reads - inference(padded, prompt_len=64, gen_len=4, batch=1,
+                                                   hardware=A100).decode.bytes.weight_reads == 0
+    assert r.decode.bytes.weight_reads >= 8 * expert
+    assert isinstance(r.critical_batch, int)
+
+
 # -- errors and rendering -----------------------------------------------------------------------
 def test_errors():
     with pytest.raises(UnknownNameError) as e:
