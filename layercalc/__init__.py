@@ -77,6 +77,22 @@ from .symbolic import ratio as ratio
 from .symbolic import sensitivity as sensitivity
 from .symbolic import solve_budget as solve_budget
 from .symbols import symbols as symbols
+from .serving import INFERENCE_PROFILES as INFERENCE_PROFILES
+from .serving import InferenceReport as InferenceReport
+from .serving import Stage as Stage
+from .serving import StageRow as StageRow
+from .serving import Traffic as Traffic
+from .serving import inference as inference
+from .serving import kv_cache_bytes as kv_cache_bytes
+from .moe import MixtralDecoderLayer as MixtralDecoderLayer
+from .moe import MoE as MoE
+from .moe import active_params as active_params
+from .quant import WEIGHT_FORMATS as WEIGHT_FORMATS
+from .quant import WeightFormat as WeightFormat
+from .quant import get_weight_format as get_weight_format
+from .quant import matrix_bytes as matrix_bytes
+from .ssm import MambaBlock as MambaBlock
+from .ssm import MambaMixer as MambaMixer
 from .transformer import BertLayer as BertLayer
 from .transformer import GPT2Block as GPT2Block
 from .transformer import LlamaDecoderLayer as LlamaDecoderLayer
@@ -103,5 +119,9 @@ __all__ = [
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
     "LlamaDecoderLayer", "ViTEncoderBlock", "PRINTOUTS", "Printout", "printout", "render_as",
     "DEFAULT_CONVENTION", "MissingDependencyError", "format", "table",
+    "MoE", "active_params", "MixtralDecoderLayer", "MambaMixer", "MambaBlock",
+    "WEIGHT_FORMATS", "WeightFormat", "get_weight_format", "matrix_bytes",
+    "inference", "InferenceReport", "Stage", "StageRow", "Traffic", "kv_cache_bytes",
+    "INFERENCE_PROFILES",
     *layers.__all__[3:],
 ]

@@ -8,6 +8,8 @@
     layercalc roofline MODEL --hardware NAME [--dtype fp16] [--batch 1,8,64] [--input 3x224x224]
                              [--memory-model compulsory] [--convention exact] [--top N |
                              --depth N] [--fuse] [--format table|text|rich|md|json] [--full]
+    layercalc serve MODEL --prompt N [--gen N] [--batch 1,8,64] --hardware NAME
+                          [--weights int4] [--override lm_head=fp16] [--profile llm-viewer]
     layercalc list models|layers|conventions|hardware
     layercalc --version
 
@@ -180,6 +182,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="table, text, rich, md or json (a list of layercalc.roofline/1 "
                    "documents, one per batch size)")
     r.add_argument("--full", action="store_true", help=_FULL_HELP)
+    _serve_parser(sub)
     ls = sub.add_parser("list", help="list registered names")
     ls.add_argument("what", choices=["models", "layers", "conventions", "hardware"])
     return p
@@ -263,6 +266,80 @@ def _roofline(args: argparse.Namespace) -> str:
     return "\n\n".join(out) + "\n" + "\n".join(foot)
 
 
+def _serve_parser(sub: Any) -> None:
+    v = sub.add_parser("serve", help="LLM serving on a hardware preset: TTFT, TPOT, tokens/s "
+                       "and KV cache per batch size (layercalc.inference)")
+    v.add_argument("model", help="zoo language model or preset, dashed aliases accepted "
+                   "(llama-3-8b, mixtral-8x7b, mamba-130m, gpt2 ...)")
+    v.add_argument("--prompt", required=True, help="prompt tokens per sequence (an integer or "
+                   "a name)")
+    v.add_argument("--gen", default="1", help="generated tokens (decode steps; default 1)")
+    v.add_argument("--batch", default="1", help="comma-separated batch sizes (default: 1)")
+    v.add_argument("--hardware", required=True, help="hardware preset or a unique prefix")
+    v.add_argument("--weights", default="fp16", help="weight format: fp16, bf16, fp8, int8, "
+                   "int4, int4-awq, int4-gptq, nf4 (default: fp16)")
+    v.add_argument("--act-dtype", default=None, help="activation dtype (default: fp16 for "
+                   "quantised weights, else the weight dtype)")
+    v.add_argument("--kv-dtype", default=None, help="KV-cache dtype (default: activations')")
+    v.add_argument("--group-size", type=int, default=None, help="quantisation group size")
+    v.add_argument("--override", action="append", default=[], metavar="PATTERN=DTYPE",
+                   help="weight dtype for report paths matching PATTERN (repeatable), e.g. "
+                   "lm_head=fp16")
+    v.add_argument("--profile", default="layercalc", help="layercalc (default) or llm-viewer")
+    v.add_argument("--convention", default="exact", help="FLOPs convention (default: exact)")
+
+
+def _serve(args: argparse.Namespace) -> str:
+    from .report import human
+    from .serving import inference
+
+    (prompt,) = parse_dims(args.prompt, "--prompt")
+    (gen,) = parse_dims(args.gen, "--gen")
+    overrides = {}
+    for item in args.override:
+        pattern, sep, dtype = item.partition("=")
+        if not sep or not pattern or not dtype:
+            raise ParseError(f"--override {item!r}: expected PATTERN=DTYPE, e.g. lm_head=fp16")
+        overrides[pattern] = dtype
+    if args.group_size is not None and args.group_size < 1:
+        raise ParseError(f"--group-size (={args.group_size}) must be a positive integer")
+
+    def gb(v: Any) -> str:
+        import sympy as sp
+
+        if isinstance(v, sp.Basic) and not v.is_number:
+            return str(v / 10**9)
+        return f"{float(v) / 1e9:.3g}"
+
+    rows, first = [], None
+    for b in parse_dims(args.batch, "--batch"):
+        r = inference(args.model, prompt_len=prompt, gen_len=gen, batch=b,
+                      hardware=args.hardware, weight_dtype=args.weights,
+                      act_dtype=args.act_dtype, kv_dtype=args.kv_dtype,
+                      group_size=args.group_size, overrides=overrides, profile=args.profile,
+                      convention=args.convention)
+        first = first or r
+        rows.append((str(b), r._summary()[0][1], r._summary()[1][1], r._summary()[2][1],
+                     gb(r.kv_cache_bytes), gb(r.memory_bytes),
+                     f"{r.prefill.bound or '?'}/{r.decode.bound or '?'}"))
+    head = ("batch", "TTFT", "TPOT", "tokens/s", "KV cache GB", "memory GB",
+            "bound (prefill/decode)")
+    widths = [max(len(x[i]) for x in [head, *rows]) for i in range(len(head))]
+
+    def line(x: tuple) -> str:
+        return "  ".join(c.ljust(w) if i == 6 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(x, widths))).rstrip()
+
+    rule = "-" * len(line(head))
+    crit = first.critical_batch
+    out = [first._title().replace(f", batch {first.batch}", ""),
+           f"weights {human(first.weight_bytes)}B; decode compute-bound from batch "
+           f"{'(never)' if crit is None else crit}", rule, line(head), rule, *map(line, rows),
+           rule, "Times are roofline lower bounds; TPOT is the mean decode step, tokens/s = "
+           "batch / TPOT."]
+    return "\n".join(out)
+
+
 def _list(args: argparse.Namespace) -> str:
     if args.what == "models":
         from .zoo import MODELS
@@ -302,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as e:  # --help and --version print, then exit 0
             return int(e.code or 0)
         handlers = {"summary": _summary, "compare": _compare, "roofline": _roofline,
-                    "list": _list}
+                    "list": _list, "serve": _serve}
         out = handlers[args.command](args)
     except LayerCalcError as e:
         print(f"layercalc: error: {e}", file=sys.stderr)

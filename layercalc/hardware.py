@@ -175,8 +175,8 @@ _PRESET_LIST = (
     Hardware(
         "h100-sxm",
         {"fp64": _e("34", 12), "fp32": _e("67", 12), "tf32": _e("494.7", 12),
-         "fp16": _e("989.4", 12), "bf16": _e("989.4", 12), "fp8": _e("1978.9", 12),
-         "int8": _e("1978.9", 12)},
+         "fp16": _e("989.4", 12), "bf16": _e("989.4", 12), "fp8": _e("1979", 12),
+         "int8": _e("1979", 12)},
         _e("3350", 9),
         "https://www.nvidia.com/en-us/data-center/h100/ as reproduced at "
         "https://archive-lib.hpctech.co.jp/gpuproduct/nvidia-h100.html; "
@@ -184,7 +184,9 @@ _PRESET_LIST = (
         {"tf32": _e("989", 12), "fp16": _e("1979", 12), "bf16": _e("1979", 12),
          "fp8": _e("3958", 12), "int8": _e("3958", 12)},
         on_chip_bytes=50 * _MB,
-        note="the vendor table prints sparse tensor figures ('1/2 lower without sparsity')",
+        note="the vendor table prints sparse tensor figures ('1/2 lower without sparsity'): "
+        "fp8 and int8 are 3,958/2; fp16/bf16/tf32 are the whitepaper's dense 989.4/494.7 "
+        "(the datasheet's halves would be 989.5/494.5); the whitepaper's fp8 is 1978.9",
     ),
     Hardware(
         "h200",
@@ -206,6 +208,18 @@ _PRESET_LIST = (
         {"tf32": _e("120", 12), "fp16": _e("242", 12), "bf16": _e("242", 12),
          "fp8": _e("485", 12), "int8": _e("485", 12)},
         on_chip_bytes=48 * _MB,
+    ),
+    Hardware(
+        "l40s",
+        {"fp32": _e("91.6", 12), "tf32": _e("183", 12), "fp16": _e("362.05", 12),
+         "bf16": _e("362.05", 12), "fp8": _e("733", 12)},
+        _e("864", 9),
+        "https://www.nvidia.com/en-us/data-center/l40s/ (datasheet), as reproduced at "
+        "https://www.mullet.se/product.html?product_id=355414",
+        {"tf32": _e("366", 12), "fp8": _e("1466", 12)},
+        note="dense figures as printed beside the sparse (*) ones; the sheet's FP16/BF16 "
+        "sparse 733 is not twice its dense 362.05, so no fp16/bf16 sparse peak is set; the "
+        "reproduced table gives no INT8/INT4 figure for the L40S, so none is set",
     ),
     Hardware(
         "t4",

@@ -69,10 +69,12 @@ __all__ = [
     "peak_memory",
 ]
 
-#: Bytes per element of each data type. ``int4`` packs two elements per byte.
+#: Bytes per element of each data type. ``int4`` and ``nf4`` pack two elements per byte;
+#: ``fp8`` is ``fp8-e4m3``. Elements only: the scales and zero points a quantised weight
+#: stores beside them are counted by `layercalc.quant` (`layercalc.WEIGHT_FORMATS`).
 DTYPE_BYTES: Mapping[str, Dim] = MappingProxyType({
-    "fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "int8": 1,
-    "int4": sp.Rational(1, 2),
+    "fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "fp8-e4m3": 1,
+    "fp8-e5m2": 1, "int8": 1, "int4": sp.Rational(1, 2), "nf4": sp.Rational(1, 2),
 })
 
 

@@ -30,7 +30,7 @@ def test_memory_bandwidth_seed002():
 
 
 def test_presets():
-    expected = {"v100-sxm2", "a100-sxm4-40gb", "a100-sxm4-80gb", "h100-sxm", "h200", "l4", "t4",
+    expected = {"v100-sxm2", "a100-sxm4-40gb", "a100-sxm4-80gb", "h100-sxm", "h200", "l4", "l40s", "t4",
                 "rtx4090", "jetson-agx-orin-64gb", "hi3519av100", "ryzen9-7950x", "apple-m2"}
     assert set(PRESETS) == expected
     for hw in PRESETS.values():

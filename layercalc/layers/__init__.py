@@ -81,5 +81,9 @@ from .tokens import Transpose as Transpose
 from .recurrent import GRU as GRU
 from .recurrent import LSTM as LSTM
 from .recurrent import RNN as RNN
+from .routing import ExpertCombine as ExpertCombine
+from .routing import TopKRouting as TopKRouting
+from .ssm import CausalConv1d as CausalConv1d
+from .ssm import SelectiveScan as SelectiveScan
 
 __all__ = ["Layer", "LAYERS", "get_layer", *sorted(LAYERS)]

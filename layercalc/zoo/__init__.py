@@ -30,6 +30,10 @@ from .llama import (
     llama_intermediate_size,
 )
 from .mnasnet import mnasnet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3
+from .mamba import (
+    MAMBA_PRESETS, mamba, mamba_1_4b, mamba_2_8b, mamba_130m, mamba_370m, mamba_790m,
+)
+from .mixtral import MIXTRAL_PRESETS, mixtral, mixtral_8x7b, mixtral_8x22b
 from .mobilenet import mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small
 from .regnet import (
     BlockParams, regnet, regnet_x_1_6gf, regnet_x_3_2gf, regnet_x_8gf, regnet_x_16gf,
@@ -45,6 +49,7 @@ from .shufflenet import (
     shufflenet_v2, shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5,
     shufflenet_v2_x2_0,
 )
+from .qwen2_moe import QWEN2_MOE_PRESETS, qwen1_5_moe_a2_7b, qwen2_moe
 from .squeezenet import squeezenet, squeezenet1_0, squeezenet1_1
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from .vit import vision_transformer, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
@@ -74,6 +79,10 @@ __all__ = [
     "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_s",
     "efficientnet_v2_m", "efficientnet_v2_l", "wide_resnet50_2", "wide_resnet101_2",
     "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
+    "mixtral", "mixtral_8x7b", "mixtral_8x22b", "MIXTRAL_PRESETS",
+    "qwen2_moe", "qwen1_5_moe_a2_7b", "QWEN2_MOE_PRESETS",
+    "mamba", "mamba_130m", "mamba_370m", "mamba_790m", "mamba_1_4b", "mamba_2_8b",
+    "MAMBA_PRESETS",
 ]
 
 #: torchvision's CNN families added with issue 12 (DenseNet, ShuffleNet V2, SqueezeNet, RegNet,
@@ -105,6 +114,8 @@ MODELS: MappingProxyType[str, Callable] = MappingProxyType({
         bert_base, bert_large,
         llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
         *_CNN,
+        mixtral_8x7b, mixtral_8x22b, qwen1_5_moe_a2_7b,
+        mamba_130m, mamba_370m, mamba_790m, mamba_1_4b, mamba_2_8b,
     )
 })
 
@@ -119,6 +130,10 @@ DEFAULT_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
     **{name: (512,) for name in ("bert_base", "bert_large")},
     **{name: (4096,) for name in ("llama2_7b", "llama2_13b", "llama2_70b")},
     **{name: (8192,) for name in ("llama3_8b", "llama3_70b")},
+    **{name: (32768,) for name in ("mixtral_8x7b", "mixtral_8x22b")},
+    "qwen1_5_moe_a2_7b": (8192,),
+    **{name: (2048,) for name in ("mamba_130m", "mamba_370m", "mamba_790m", "mamba_1_4b",
+                                  "mamba_2_8b")},
 })
 
 

@@ -7,10 +7,11 @@ from collections import OrderedDict
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import LayerSpecError, lookup
+from ..errors import LayerSpecError
 from ..layers import Embedding, Linear, RMSNorm
 from ..network import Sequential, Tied
 from ..transformer import LlamaDecoderLayer
+from ._config import configure
 
 __all__ = ["llama", "llama2_7b", "llama2_13b", "llama2_70b", "llama3_8b", "llama3_70b",
            "LLAMA_PRESETS", "llama_intermediate_size"]
@@ -65,7 +66,7 @@ LLAMA_PRESETS = MappingProxyType({
 _HF_DEFAULTS = dict(vocab_size=32000, hidden_size=4096, intermediate_size=11008,
                     num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=None,
                     head_dim=None, rms_norm_eps=1e-6, hidden_act="silu", attention_bias=False,
-                    mlp_bias=False, tie_word_embeddings=False)
+                    mlp_bias=False, tie_word_embeddings=False, sliding_window=None)
 
 
 def llama(preset: str | None = None, *, rotary: bool = True, lm_head: bool = True,
@@ -79,8 +80,11 @@ def llama(preset: str | None = None, *, rotary: bool = True, lm_head: bool = Tru
     ``"llama-3-70b"``, ``"llama-3.2-1b"``), then by keyword arguments with LlamaConfig's names
     (``vocab_size``, ``hidden_size``, ``intermediate_size``, ``num_hidden_layers``,
     ``num_attention_heads``, ``num_key_value_heads``, ``head_dim``, ``rms_norm_eps``,
-    ``hidden_act``, ``attention_bias``, ``mlp_bias``, ``tie_word_embeddings``). Sizes may be
-    symbols, except ``num_hidden_layers``.
+    ``hidden_act``, ``attention_bias``, ``mlp_bias``, ``tie_word_embeddings``, and Mistral's
+    ``sliding_window``). Sizes may be symbols, except ``num_hidden_layers``. Hugging Face
+    keys that change no count (``rope_theta``, ``max_position_embeddings``, token ids ...,
+    `layercalc.zoo._config.HF_IGNORED`) are accepted and ignored, so ``llama(**config.json)``
+    works; any other key raises `LayerSpecError` naming it.
 
     Paths ``model.embed_tokens``, ``model.layers.0`` ... (`LlamaDecoderLayer`), ``model.norm``
     (`RMSNorm`), ``lm_head`` (``Linear(hidden, vocab, bias=False)``; with
@@ -97,14 +101,7 @@ def llama(preset: str | None = None, *, rotary: bool = True, lm_head: bool = Tru
     >>> analyze(llama("llama-3-8b"), (8192,)).total.params
     8030261248
     """
-    cfg = dict(_HF_DEFAULTS)
-    if preset is not None:
-        cfg.update(lookup(LLAMA_PRESETS, "Llama preset", preset))
-    unknown = sorted(set(config) - set(_HF_DEFAULTS))
-    if unknown:
-        raise LayerSpecError("llama", f"unknown configuration field {unknown[0]!r}; known: "
-                             + ", ".join(sorted(_HF_DEFAULTS)))
-    cfg.update(config)
+    cfg = configure("llama", _HF_DEFAULTS, LLAMA_PRESETS, preset, config, family="Llama")
     n = cfg["num_hidden_layers"]
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise LayerSpecError("llama", f"num_hidden_layers (={n!r}) must be a non-negative "
@@ -114,7 +111,7 @@ def llama(preset: str | None = None, *, rotary: bool = True, lm_head: bool = Tru
     layer = LlamaDecoderLayer(d, cfg["num_attention_heads"], cfg["intermediate_size"],
                               cfg["num_key_value_heads"], cfg["head_dim"], cfg["rms_norm_eps"],
                               cfg["hidden_act"], cfg["attention_bias"], cfg["mlp_bias"],
-                              rotary=rotary)
+                              rotary=rotary, sliding_window=cfg["sliding_window"])
     tied = cfg["tie_word_embeddings"]
     embed: Any = Embedding(vocab, d)
     model = Sequential(OrderedDict([

@@ -178,7 +178,8 @@ activations the regular conv above moves $1{,}180{,}160 \cdot \tfrac12 + (200{,}
 """),
 ("code", r"""
 assert dict(lc.DTYPE_BYTES) == {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2,
-                                "fp8": 1, "int8": 1, "int4": sp.Rational(1, 2)}
+                                "fp8": 1, "fp8-e4m3": 1, "fp8-e5m2": 1, "int8": 1,
+                                "int4": sp.Rational(1, 2), "nf4": sp.Rational(1, 2)}
 fp32 = lc.memory(regular, "compulsory", "fp32")
 assert fp32.total == 4 * 1_782_272 == 7_129_088
 mixed = lc.memory(regular, "compulsory", weight_dtype="int4", act_dtype="fp16")

@@ -27,9 +27,16 @@ FORWARD = ["gpt2", "bert_base", "vit_b_32"]
 T = 8
 
 
+#: Zoo language models whose oracle is ``transformers`` itself, built on the meta device
+#: (test_moe_ssm_vs_torch.py), rather than a twin here.
+HF_ORACLE = {"mixtral_8x7b", "mixtral_8x22b", "qwen1_5_moe_a2_7b", "mamba_130m", "mamba_370m",
+             "mamba_790m", "mamba_1_4b", "mamba_2_8b"}
+
+
 def test_twins_cover_the_transformer_zoo():
     assert set(NAMES) <= set(MODELS)
-    assert set(NAMES) == set(DEFAULT_INPUTS)
+    assert set(NAMES) | HF_ORACLE == set(DEFAULT_INPUTS)
+    assert not set(NAMES) & HF_ORACLE
 
 
 @pytest.mark.parametrize("name", NAMES)
