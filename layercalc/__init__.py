@@ -68,6 +68,19 @@ from .symbolic import ratio as ratio
 from .symbolic import sensitivity as sensitivity
 from .symbolic import solve_budget as solve_budget
 from .symbols import symbols as symbols
+from .backward import BackwardRule as BackwardRule
+from .backward import backward_rule as backward_rule
+from .backward import register_backward as register_backward
+from .training import OPTIMIZERS as OPTIMIZERS
+from .training import PRECISIONS as PRECISIONS
+from .training import Communication as Communication
+from .training import Parallelism as Parallelism
+from .training import StepTime as StepTime
+from .training import TrainingMemory as TrainingMemory
+from .training import TrainingReport as TrainingReport
+from .training import TrainingRow as TrainingRow
+from .training import training as training
+from . import published as published
 from .transformer import BertLayer as BertLayer
 from .transformer import GPT2Block as GPT2Block
 from .transformer import LlamaDecoderLayer as LlamaDecoderLayer
@@ -94,5 +107,8 @@ __all__ = [
     "transformer", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
     "LlamaDecoderLayer", "ViTEncoderBlock",
+    "BackwardRule", "backward_rule", "register_backward", "OPTIMIZERS", "PRECISIONS",
+    "Communication", "Parallelism", "StepTime", "TrainingMemory", "TrainingReport",
+    "TrainingRow", "training", "published",
     *layers.__all__[3:],
 ]

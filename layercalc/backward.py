@@ -1531,7 +1531,10 @@ def _recurrent_saved(ctx: Ctx) -> tuple:
     out: list[Saved] = []
     for layer_i, (i, h, r) in enumerate(_rnn_layers(lay)):
         if layer_i == 0:
-            out.append(NEW(b * T * i, "input copy (time-major)") if lay.batch_first else IN(0))
+            if not lay.batch_first or (type(b) is int and b == 1):
+                out.append(IN(0))  # time-major already (a batch of one transposes to a view)
+            else:  # each direction's input projection copies the transposed input
+                out += [NEW(b * T * i, "input copy (time-major)")] * lay.num_directions
         else:
             out.append(NEW(b * T * i, f"layer {layer_i} input"))
             if lay.dropout > 0:

@@ -373,6 +373,7 @@ class _Flow:
                             u[:2] == [a, b]:
                         self.uses[j] = [(i, 0), (i, 1), *u[2:]]
                         break
+        self._elements: dict[Any, Dim] = {}
         self.shape: dict[Any, tuple] = {("input",): tuple(report.input_shape)}
         for i, r in enumerate(rows):
             self.shape[i] = tuple(r.output_shape)
@@ -382,13 +383,18 @@ class _Flow:
                     self.shape[(i, k)] = tuple(s)
         # gradients: which tensors need one, and which rows reach the output
         self.needs: dict[Any, bool] = {}
-        self.has_params: list[bool] = []
+        self.own: list[Dim] = []
+        pcache: dict = {}
         for i, r in enumerate(rows):
             rule = rules[i]
-            p = _own_params(r, rule, report.batch)
-            self.has_params.append(bool(p))
-            need = bool(p) or any(self.needs.get(s, False) for s in self.uses[i]
-                                  if not (type(r.layer).__name__ == "Embedding"))
+            key = (id(r.layer), r.input_shape, r.output_shape)
+            p = pcache.get(key)
+            if p is None:
+                p = pcache[key] = _own_params(r, rule, report.batch)
+            self.own.append(p)
+            need = not (type(p) is int and p == 0) or (
+                type(r.layer).__name__ != "Embedding"
+                and any(self.needs.get(s, False) for s in self.uses[i]))
             self.needs[i] = need
             if type(r.layer).__name__ == "RotaryEmbedding":
                 for k, s in enumerate(self.uses[i]):
@@ -424,7 +430,10 @@ class _Flow:
         return k
 
     def elements(self, tid: Any) -> Dim:
-        return as_count(self.batch * prod(self.shape.get(tid, ())))
+        v = self._elements.get(tid)
+        if v is None:
+            v = self._elements[tid] = as_count(self.batch * prod(self.shape.get(tid, ())))
+        return v
 
 
 def _own_params(row: Row, rule: BackwardRule | None, batch: Dim) -> Dim:
@@ -493,6 +502,7 @@ def _prefixes(path: str) -> list[str]:
 
 # -- the main entry point ---------------------------------------------------------------------------
 _DTYPE_BYTES = {"fp32": 4, "int64": 8, "bool": 1}
+_EMPTY = Cost()
 
 
 def training(report: Report, *, optimizer: str = "adamw", precision: str = "fp32",
@@ -543,21 +553,32 @@ class _Builder:
         self.notes: list[str] = []
         self.not_counted: dict[str, list[str]] = {}
         self.cache: dict = {}
+        self.ctxs: dict = {}
+        flow = self.flow
+        self.needs_of = [tuple(flow.needs.get(u, False) for u in us) for us in flow.uses]
+        # rows with the same layer object, shapes and gradient needs share every rule result
+        # (the fwd result also depends on the row's own cost: equal for equal signatures)
+        self.sigs = [(id(r.layer), r.input_shape, r.output_shape, self.needs_of[i],
+                      r.cost.params == 0)
+                     for i, r in enumerate(self.rows)]
 
     # -- per-row rule calls (cached: blocks repeat the same layer objects) -------------------------
     def ctx(self, i: int) -> Ctx:
         r = self.rows[i]
-        needs = tuple(self.flow.needs.get(s, False) for s in self.flow.uses[i])
-        return Ctx(r.layer, _inputs_of(r), tuple(r.output_shape), self.report.batch, needs,
-                   self.mode, r.cost)
+        return Ctx(r.layer, _inputs_of(r), tuple(r.output_shape), self.report.batch,
+                   self.needs_of[i], self.mode, r.cost)
 
     def call(self, i: int, what: str) -> Any:
-        r = self.rows[i]
-        rule = self.rules[i]
-        c = self.ctx(i)
-        key = (what, id(r.layer), c.inputs, c.output, c.needs, id(r.cost) if what == "fwd" else 0)
-        if key in self.cache:
+        sig = self.sigs[i]
+        key = (what, sig)
+        try:
             return self.cache[key]
+        except KeyError:
+            pass
+        r, rule = self.rows[i], self.rules[i]
+        c = self.ctxs.get(sig)
+        if c is None:
+            c = self.ctxs[sig] = self.ctx(i)
         if what == "grads":
             v = rule.grads(c)
         elif what == "fwd":
@@ -571,7 +592,7 @@ class _Builder:
             v = rule.is_view(c)
         elif what == "params":
             v = tuple(rule.params(c))
-        else:
+        else:  # pragma: no cover
             raise AssertionError(what)
         self.cache[key] = v
         return v
@@ -582,21 +603,22 @@ class _Builder:
         n = len(rows)
         fwd: list[Cost] = []
         grads: list[Grads] = []
+        no_grads = Grads(_EMPTY, _EMPTY)
         for i, r in enumerate(rows):
             rule = self.rules[i]
             if rule is None:
                 self.not_counted.setdefault(r.kind, []).append(r.path)
                 fwd.append(r.cost)
-                grads.append(Grads())
+                grads.append(no_grads)
                 continue
             fwd.append(self.call(i, "fwd"))
             if i not in flow.live:
-                grads.append(Grads())
+                grads.append(no_grads)
                 continue
             g = self.call(i, "grads")
             if isinstance(g, NotCounted):
                 self.not_counted.setdefault(g.reason, []).append(r.path)
-                g = Grads()
+                g = no_grads
             grads.append(g)
         if self.mode == "korthikanti":
             off = sorted({r.kind for i, r in enumerate(rows)
@@ -615,7 +637,7 @@ class _Builder:
         saved_rows, sizes, seg_inputs = self._saved(storage, seg_of, segments, sharded, tp_role)
         # recompute
         recomputed = [i in seg_of for i in range(n)]
-        rec = [fwd[i] if recomputed[i] else Cost() for i in range(n)]
+        rec = [fwd[i] if recomputed[i] else _EMPTY for i in range(n)]
         # rows
         out_rows = []
         t = self.par.tp
@@ -685,7 +707,7 @@ class _Builder:
                     continue
                 seen.add(s)
                 uses[s] = uses.get(s, 0) + 1
-        out = [Cost() for _ in rows]
+        out = [_EMPTY] * len(rows)
         for tid, k in uses.items():
             if k > 1:
                 owner = tid if isinstance(tid, int) else (tid[0] if isinstance(tid, tuple)
@@ -698,7 +720,7 @@ class _Builder:
             rule = self.rules[i]
             if rule is None or i not in flow.live:
                 continue
-            own = _own_params(r, rule, self.report.batch)
+            own = flow.own[i]
             if (type(r.cost.params) is int and r.cost.params == 0) and \
                     not (type(own) is int and own == 0):
                 out[i] = out[i] + Cost(ops={"add": own})  # a tied weight's second gradient
