@@ -361,11 +361,12 @@ class _Flow:
                 consumers[s] = consumers.get(s, 0) + 1
         # attention: the value's producer is not a source; RoPE replaces q and k
         for i, r in enumerate(rows):
-            kind = type(r.layer).__name__
-            if kind == "ScaledDotProductAttention" and len(self.uses[i]) == 2:
+            if type(r.layer).__name__ == "ScaledDotProductAttention" and len(self.uses[i]) == 2:
                 q, k = self.uses[i]
                 self.uses[i] = [q, k, self._value(i, k, consumers)]
-            elif kind == "RotaryEmbedding" and len(self.uses[i]) == 2:
+        for i, r in enumerate(rows):
+            kind = type(r.layer).__name__
+            if kind == "RotaryEmbedding" and len(self.uses[i]) == 2:
                 a, b = self.uses[i]
                 for j in range(i + 1, n):
                     u = self.uses[j]
