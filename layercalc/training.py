@@ -133,7 +133,7 @@ def _optimizer_state_bytes(opt: Optimizer, prec: Precision, shapes: list[tuple],
         out.setdefault(kind, []).append(v)
 
     numels = [prod(s) for s in shapes]
-    total = as_count(sp.Add(*numels)) if numels else 0
+    total = _sum(numels)
     if prec.master:
         add("fp32 master weights", as_count(prec.master * total))
     if opt.eight_bit:
@@ -164,7 +164,7 @@ def _optimizer_state_bytes(opt: Optimizer, prec: Precision, shapes: list[tuple],
             as_count(opt.moments * prec.states * total))
     if opt.step_tensor:
         add("step counters (fp32 scalar per tensor)", 4 * (1 if flat else len(shapes)))
-    return {k: as_count(sp.Add(*v)) if len(v) > 1 else v[0] for k, v in out.items()}
+    return {k: _sum(v) for k, v in out.items()}
 
 
 # -- parallelism ------------------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def _own_params(row: Row, rule: BackwardRule | None, batch: Dim) -> Dim:
     if rule is not None:
         shapes = _rule_params(rule, row, batch)
         if shapes:
-            return as_count(sp.Add(*[prod(s) for s in shapes]))
+            return _sum([prod(s) for s in shapes])
     return row.cost.params
 
 
@@ -527,8 +527,8 @@ def training(report: Report, *, optimizer: str = "adamw", precision: str = "fp32
     >>> t.flops("2*macs") == 3 * t.forward.macs * 2 - 2 * 3 * 8 * 8 * 9 * 16  # no dgrad on data
     True
     >>> m = t.memory
-    >>> m.weights, m.gradients, m.optimizer_states  # 1530 params; AdamW: 2 moments + 6 steps
-    (6120, 6120, 12264)
+    >>> m.weights, m.gradients, m.optimizer_states  # 1530 params, 16 buffers; 2 moments, 6 steps
+    (6184, 6120, 12264)
     """
     if not isinstance(report, Report):
         raise TypeError(f"training() takes a Report (from layercalc.analyze), not "
@@ -559,7 +559,7 @@ class _Builder:
         self.needs_of = [tuple(flow.needs.get(u, False) for u in us) for us in flow.uses]
         # rows with the same layer object, shapes and gradient needs share every rule result
         # (the fwd result also depends on the row's own cost: equal for equal signatures)
-        self.sigs = [(id(r.layer), r.input_shape, r.output_shape, self.needs_of[i],
+        self.sigs = [(_layer_key(r.layer), r.input_shape, r.output_shape, self.needs_of[i],
                       r.cost.params == 0)
                      for i, r in enumerate(self.rows)]
 
@@ -643,34 +643,27 @@ class _Builder:
         out_rows = []
         t = self.par.tp
         for i, r in enumerate(rows):
-            act = as_count(sp.Add(*[b for _, b in saved_rows[i]])) if saved_rows[i] else 0
+            act = _sum([b for _, b in saved_rows[i]])
             rule = self.rules[i]
             shards = 1
             if t > 1 and tp_role[i] in ("column", "row", "sharded", "attention", "vocab"):
                 shards = t
             elif self.par.sp and rule is not None and rule.tp in ("pointwise", "norm"):
                 shards = t  # sequence parallelism splits the replicated region's work
-            needs = tuple(flow.needs.get(s, False) for s in flow.uses[i])
+            needs = self.needs_of[i]
             out_rows.append(TrainingRow(
                 r.path, r.kind, fwd[i], grads[i].dgrad, grads[i].wgrad, accum[i], rec[i], act,
                 recomputed[i], tp_role[i], stage[i], tuple(saved_rows[i]), shards, needs,
                 i in flow.live))
-        report = TrainingReport(
+        mem, opt_cost = self._memory(out_rows, sizes, seg_inputs, segments, tp_role, stage)
+        comm = self._communication(tp_role, stage, mem.stage)
+        notes = list(dict.fromkeys(self.notes + self._standing_notes()))
+        return TrainingReport(
             report=self.report, rows=tuple(out_rows), optimizer_name=self.opt.name,
             precision_name=self.prec.name, recompute_mode=self.recompute,
             activations_mode=self.mode, parallel=self.par,
             not_counted=MappingProxyType({k: tuple(v) for k, v in self.not_counted.items()}),
-            notes=(),
-        )
-        mem, opt_cost = self._memory(report, storage, sizes, seg_inputs, segments, sharded,
-                                     tp_role, stage)
-        comm = self._communication(tp_role, stage, storage)
-        notes = list(dict.fromkeys(self.notes + self._standing_notes()))
-        object.__setattr__(report, "memory", mem)
-        object.__setattr__(report, "optimizer", opt_cost)
-        object.__setattr__(report, "communication", comm)
-        object.__setattr__(report, "notes", tuple(notes))
-        return report
+            notes=tuple(notes), memory=mem, optimizer=opt_cost, communication=comm)
 
     def _standing_notes(self) -> list[str]:
         out = ["the loss is not part of the model: its forward, backward and saved tensors "
@@ -708,15 +701,13 @@ class _Builder:
                     continue
                 seen.add(s)
                 uses[s] = uses.get(s, 0) + 1
-        out = [_EMPTY] * len(rows)
+        adds: dict[int, list] = {}
         for tid, k in uses.items():
             if k > 1:
                 owner = tid if isinstance(tid, int) else (tid[0] if isinstance(tid, tuple)
                                                           and isinstance(tid[0], int) else None)
-                if owner is None:
-                    continue
-                adds = as_count((k - 1) * flow.elements(tid))
-                out[owner] = out[owner] + Cost(ops={"add": adds})
+                if owner is not None:
+                    adds.setdefault(owner, []).append(as_count((k - 1) * flow.elements(tid)))
         for i, r in enumerate(rows):
             rule = self.rules[i]
             if rule is None or i not in flow.live:
@@ -724,7 +715,10 @@ class _Builder:
             own = flow.own[i]
             if (type(r.cost.params) is int and r.cost.params == 0) and \
                     not (type(own) is int and own == 0):
-                out[i] = out[i] + Cost(ops={"add": own})  # a tied weight's second gradient
+                adds.setdefault(i, []).append(own)  # a tied weight's second gradient
+        out = [_EMPTY] * len(rows)
+        for i, v in adds.items():
+            out[i] = Cost(ops={"add": _sum(v)})
         return out
 
     # -- storages -----------------------------------------------------------------------------------
@@ -761,7 +755,6 @@ class _Builder:
         flow, rows = self.flow, self.rows
         t = self.par.tp
         sizes: dict[Any, Dim] = {}
-        owner_saved: dict[Any, int] = {}
         per_row_keys: list[list[tuple[Any, str]]] = []
         seg_internal: dict[int, set] = {}
         for i, r in enumerate(rows):
@@ -812,7 +805,6 @@ class _Builder:
                     first[key] = seg[0]
                     saved_rows[seg[0]].append(("checkpointed input", sizes[key]))
         self.seg_internal = seg_internal
-        self.owner_saved = owner_saved
         return saved_rows, sizes, seg_inputs
 
     def _storage_size(self, st: Any, sharded: dict) -> Dim:
@@ -933,11 +925,19 @@ class _Builder:
         params = [[] for _ in range(pp)]
         buffers = [[] for _ in range(pp)]
         shapes: list[list[tuple]] = [[] for _ in range(pp)]
+        cache: dict = {}
         for i, r in enumerate(self.rows):
             s = stage[i]
-            buffers[s].append(r.cost.buffers)
+            if not (type(r.cost.buffers) is int and r.cost.buffers == 0):
+                buffers[s].append(r.cost.buffers)
             if type(r.cost.params) is int and r.cost.params == 0:
                 continue  # no parameters, or a tied weight counted at its first use
+            key = (self.sigs[i], tp_role[i])
+            if key in cache:
+                out, n = cache[key]
+                shapes[s].extend(out)
+                params[s].append(n)
+                continue
             rule = self.rules[i]
             shp = self.call(i, "params") if rule is not None else ()
             if not shp:
@@ -958,20 +958,23 @@ class _Builder:
                         sh = ((exact_div(sh[0], t), *sh[1:]) if k == 0 or len(sh) == 1
                               else (sh[0], exact_div(sh[1], t), *sh[2:]))
                 out.append(tuple(sh))
+            n = _sum([prod(x) for x in out])
+            cache[key] = (out, n)
             shapes[s].extend(out)
-            params[s].append(as_count(sp.Add(*[prod(x) for x in out])))
+            params[s].append(n)
         return params, buffers, shapes
 
-    def _memory(self, report: TrainingReport, storage: dict, sizes: dict, seg_inputs: list,
-                segments: list, sharded: dict, tp_role: list, stage: list) -> tuple:
+    def _memory(self, rows: list, sizes: dict, seg_inputs: list, segments: list,
+                tp_role: list, stage: list) -> tuple:
         par, prec, opt = self.par, self.prec, self.opt
         pp, dp = par.pp, par.dp
         params, buffers, shapes = self._param_shards(tp_role, stage)
+        self.stage_params = [_sum(ps) for ps in params]
         m = par.microbatches or pp
         best = None
         for s in range(pp):
-            p = as_count(sp.Add(*params[s])) if params[s] else 0
-            bufs = as_count(sp.Add(*buffers[s])) if buffers[s] else 0
+            p = self.stage_params[s]
+            bufs = _sum(buffers[s])
             w = as_count(p * prec.weights + bufs * prec.weights)
             g = as_count(p * prec.gradients)
             flat = par.zero >= 1
@@ -980,50 +983,46 @@ class _Builder:
                 w = as_count(exact_div(p * prec.weights, dp) + bufs * prec.weights)
             if par.zero >= 2:
                 g = exact_div(g, dp)
-            if par.zero >= 1:
+            if par.zero >= 1:  # partitioned over dp; each rank keeps its step and the maps
                 detail = {k: (v if k.startswith("step") or k.startswith("quantization")
                               else exact_div(v, dp)) for k, v in detail.items()}
-            o = as_count(sp.Add(*detail.values())) if detail else 0
-            rows_s = [i for i, st in enumerate(stage) if st == s]
-            act = as_count(sp.Add(*[report.rows[i].activations for i in rows_s])) if rows_s else 0
-            if pp > 1:  # 1F1B: stage s keeps min(pp - s, m) of m microbatches in flight
+            o = _sum(detail.values())
+            acts = [r.activations for r in rows if r.stage == s]
+            act = _sum(acts)
+            if pp > 1:  # 1F1B: stage s keeps min(pp - s, m) of the m microbatches in flight
                 act = as_count(act * min(pp - s, m) / sp.Integer(m))
-            peak = 0
+            peak: Dim = 0
             for k, seg in enumerate(segments):
                 if seg and stage[seg[0]] == s:
                     internal = [sizes[key] for key in self.seg_internal[k]
                                 if key not in seg_inputs[k]]
                     if internal:
-                        peak = smax(peak, as_count(sp.Add(*internal)))
+                        peak = smax(peak, _sum(internal))
             mem = TrainingMemory(w, g, o, act, MappingProxyType(detail), peak, s)
             if best is None or _greater(mem.total, best.total):
                 best = mem
-        opt_cost = self._optimizer_cost(params, stage)
-        return best, opt_cost
+        return best, self._optimizer_cost()
 
-    def _optimizer_cost(self, params: list, stage: list) -> Cost:
-        total = as_count(sp.Add(*[p for ps in params for p in ps])) if any(params) else 0
-        if self.par.zero >= 1:
-            total = exact_div(total, self.par.dp)
+    def _optimizer_cost(self) -> Cost:
+        """The optimizer step of the whole replica: the update's ops per parameter element
+        (per-tensor scalars such as bias corrections are not counted); traffic: parameters,
+        gradients and states read, parameters and states written."""
+        total = _sum(r.cost.params for r in self.rows)
         ops = {k: as_count(v * total) for k, v in self.opt.ops.items()}
-        if self.prec.master:
-            ops["add"] = as_count(ops.get("add", 0))  # casts are not ops
-        wb = self.prec.master or self.prec.weights
-        return Cost(ops=ops, act_reads=as_count(total * (2 + self.opt.moments)),
-                    writes=as_count(total * (1 + self.opt.moments)),
-                    notes=(f"optimizer {self.opt.name}: per-element update; per-tensor scalars "
-                           "(bias corrections, step) not counted", f"{wb}-byte master weights"
-                           if self.prec.master else "weights updated in place"))
+        moments = self.opt.moments
+        return Cost(ops=ops, act_reads=as_count(total * (2 + moments)),
+                    writes=as_count(total * (1 + moments)),
+                    notes=(f"optimizer {self.opt.name}: per-element update; per-tensor "
+                           "scalars (bias corrections, step) not counted",))
 
     # -- communication -----------------------------------------------------------------------------
-    def _communication(self, tp_role: list, stage: list, storage: dict) -> Communication:
+    def _communication(self, tp_role: list, stage: list, heavy: int) -> Communication:
         par, prec = self.par, self.prec
         t, dp, pp = par.tp, par.dp, par.pp
         causes: list[tuple[str, str, Dim, int]] = []
         ab = prec.activations
         flow = self.flow
         rec_rows = {i for seg in self.segments for i in seg}
-        heavy = self._heavy_stage(stage)
         if t > 1:
             col_inputs: dict[Any, list[int]] = {}
             for i, role in enumerate(tp_role):
@@ -1052,8 +1051,7 @@ class _Builder:
                     kind = "reduce_scatter" if par.sp else "all_reduce"
                     causes.append((f"tp backward: {first} input gradient", kind, size, t))
         if dp > 1:
-            params, _, _ = self._param_shards(tp_role, stage)
-            p = as_count(sp.Add(*params[heavy])) if params[heavy] else 0
+            p = self.stage_params[heavy]
             g = as_count(p * prec.gradients)
             w = as_count(p * prec.weights)
             if par.zero == 0:
@@ -1074,12 +1072,19 @@ class _Builder:
         totals = {k: [] for k in ("all_reduce", "all_gather", "reduce_scatter", "p2p")}
         for _, kind, b, _ in causes:
             totals[kind].append(b)
-        vals = {k: (as_count(sp.Add(*v)) if v else 0) for k, v in totals.items()}
+        vals = {k: (_sum(v)) for k, v in totals.items()}
         return Communication(vals["all_reduce"], vals["all_gather"], vals["reduce_scatter"],
                              vals["p2p"], tuple(causes))
 
-    def _heavy_stage(self, stage: list) -> int:
-        return 0
+
+def _layer_key(layer: Any) -> Any:
+    """Equal layers (frozen dataclasses) share rule results: the residual adds a network
+    creates per block are equal, not the same object."""
+    try:
+        hash(layer)
+        return layer
+    except TypeError:
+        return id(layer)
 
 
 def _greater(a: Dim, b: Dim) -> bool:
@@ -1146,8 +1151,10 @@ class TrainingReport:
         """Forward + backward + recomputed forward under `convention` (a definition such as
         ``"exact"``, ``"2*macs"``, ``"macs"``, or ``"flopcountermode"``), for the step of one
         replica, or ``per_device`` (the busiest pipeline stage, its tensor-parallel shard)."""
-        return as_count(sp.Add(*self.row_flops(convention, per_device=per_device).values())) \
-            if self.rows else 0
+        if not self.rows:
+            return 0
+        total = _sum(self.row_flops(convention, per_device=per_device).values())
+        return total if type(total) is int else as_count(sp.expand(total))
 
     def row_flops(self, convention: str | Convention | ToolConvention = "exact", *,
                   per_device: bool = False) -> dict[str, Dim]:
@@ -1162,7 +1169,7 @@ class TrainingReport:
             for k in parts:
                 v = conv.flops(getattr(r, k))
                 parts[k].append(v if div == 1 else exact_div(v, div))
-        return {k: as_count(sp.Add(*v)) if v else 0 for k, v in parts.items()}
+        return {k: _sum(v) for k, v in parts.items()}
 
     def _tool_flops(self, conv: ToolConvention, rows: list) -> dict[str, Dim]:
         from .backward import Ctx, backward_rule
@@ -1194,7 +1201,7 @@ class TrainingReport:
                     "recompute": f if tr.recomputed else 0}
             for k, v in vals.items():
                 parts[k].append(v if div == 1 else exact_div(v, div))
-        return {k: as_count(sp.Add(*v)) if v else 0 for k, v in parts.items()}
+        return {k: _sum(v) for k, v in parts.items()}
 
     def _device_rows(self) -> list[tuple[TrainingRow, int]]:
         stages: dict[int, list] = {}
@@ -1203,7 +1210,7 @@ class TrainingReport:
         exact = get_convention("exact")
         best, best_f = None, None
         for s, rows in stages.items():
-            f = as_count(sp.Add(*[exact.flops(r.forward) + exact.flops(r.backward) for r in rows]))
+            f = _sum([exact.flops(r.forward) + exact.flops(r.backward) for r in rows])
             if best is None or _greater(f, best_f):
                 best, best_f = s, f
         return [(r, r.shards) for r in stages.get(best, [])]
@@ -1239,22 +1246,25 @@ class TrainingReport:
                     b, f = exact_div(b, div), exact_div(f, div)
                 nbytes.append(b)
                 times.append(sp.Max(sp.sympify(f) / peak, sp.sympify(b) / beta))
-        if self.optimizer is not None:
+        if self.optimizer is not None:  # this device's share of the update
             c = self.optimizer
-            b = as_count((c.act_reads + c.writes) * (prec.master or prec.weights))
-            f = conv.flops(c)
+            share = self.parallel.tp * self.parallel.pp * (
+                self.parallel.dp if self.parallel.zero >= 1 else 1)
+            b = exact_div((c.act_reads + c.writes) * (prec.master or prec.weights), share)
+            f = exact_div(conv.flops(c), share)
             nbytes.append(b)
             times.append(sp.Max(sp.sympify(f) / peak, sp.sympify(b) / beta))
-        total_bytes = as_count(sp.Add(*nbytes)) if nbytes else 0
+        total_bytes = _sum(nbytes)
         if mfu is not None:
             if isinstance(mfu, float):
                 mfu = sp.Rational(repr(mfu))
-            if not (0 < sp.sympify(mfu) <= 1) if sp.sympify(mfu).is_number else False:
+            v = sp.sympify(mfu)
+            if v.is_number and not (0 < v <= 1):
                 raise LayerCalcError(f"time: mfu (={mfu}) must be in (0, 1]")
             secs = as_count(sp.sympify(flops) / (mfu * peak))
             return StepTime(secs, flops, total_bytes, hw.name, dt, conv.name, "flops/(mfu*peak)",
                             mfu)
-        secs = as_count(sp.Add(*times)) if times else 0
+        secs = _sum(times)
         return StepTime(secs, flops, total_bytes, hw.name, dt, conv.name, "roofline")
 
     def mfu(self, hardware: str | Hardware, seconds: Any, *, dtype: str | None = None,
