@@ -56,8 +56,8 @@ def palm_flops_per_token(n: Dim, layers: Dim, heads: Dim, head_dim: Dim, seq: Di
     ``12LHQT`` for self-attention (``L`` layers, ``H`` heads, ``Q`` head size, ``T``
     sequence length; every query sees all ``T`` keys).
 
-    >>> palm_flops_per_token(10, 2, 3, 4, 5)
-    780
+    >>> palm_flops_per_token(10, 2, 3, 4, 5)  # 6*10 + 12*2*3*4*5
+    1500
     """
     return as_count(6 * n + 12 * layers * heads * head_dim * seq)
 
@@ -69,8 +69,8 @@ def narayanan_flops(batch: Dim, seq: Dim, layers: Dim, hidden: Dim, vocab: Dim) 
     the ``24 B s h^2 + 4 B s^2 h`` matmul FLOPs per layer, unmasked attention, and three of
     the ``2 B s h V`` logit layer).
 
-    >>> narayanan_flops(1, 1, 1, 6, 16)
-    3840
+    >>> narayanan_flops(1, 1, 1, 6, 16)  # 96*36 + 16*6 + 6*6*16
+    4128
     """
     h = sp.sympify(hidden)
     return as_count(sp.expand(96 * batch * seq * layers * h**2
