@@ -53,7 +53,7 @@ from typing import Any
 import sympy as sp
 
 from .cost import Cost
-from .dims import Dim, as_count, exact_div, prod, smax, smin, truth
+from .dims import Dim, as_count, exact_div, prod, smin, truth
 from .layers import (
     GELU, GRU, LSTM, RNN, SiLU, Add, ClassToken, Concat, Dropout, Embedding, GroupNorm,
     Hardsigmoid, Hardswish, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, Mul,
@@ -63,14 +63,13 @@ from .layers import (
 from .layers import (
     ELU, ChannelShuffle, Flatten, Permute, Reshape, Roll, Slice,
 )
-from .layers.activation import _Elementwise
 from .layers.attention import visible_scores
 from .layers.conv import _ConvNd, _ConvTransposeNd
 from .layers.elementwise import _PadNd, _Resize
 from .layers.norm import _BatchNormNd, _InstanceNormNd, _stats_ops
 from .layers.pool import _AdaptiveAvgPoolNd, _AdaptiveMaxPoolNd, _AvgPoolNd, _MaxPoolNd
 from .shapes import (
-    adaptive_window_sum, conv_transpose_out, pool_last_start, same_padding,
+    adaptive_window_sum, pool_last_start, same_padding,
     transposed_covered, transposed_products, valid_taps,
 )
 
@@ -258,7 +257,7 @@ def backward_rule(layer: Any) -> BackwardRule | None:
     return rule
 
 
-# -- helpers ----------------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------------
 def _ops(**kw: Any) -> dict:
     return {k: as_count(v) for k, v in kw.items() if not (type(v) is int and v == 0)}
 
@@ -289,7 +288,7 @@ def _fcm_zero(ctx: Ctx) -> tuple:
 FCM = "flopcountermode"
 
 
-# -- convolutions -----------------------------------------------------------------------------------
+# -- convolutions ----------------------------------------------------------------------------------
 def _conv_axes(layer: Any, spatial: tuple) -> list[tuple]:
     """(n, k, s, p_left, p_right, d) per axis of a convolution."""
     out = []
@@ -439,7 +438,7 @@ register_backward(_ConvTransposeNd, grads=conv_transpose_grads, saved=_SAVE_INPU
                   description="dgrad: convolution of dY; wgrad: correlation of dY and X")
 
 
-# -- linear and embeddings --------------------------------------------------------------------------
+# -- linear and embeddings -------------------------------------------------------------------------
 def linear_grads(ctx: Ctx) -> Grads:
     """``y = x W^T + b`` over ``F = B*prod(leading)`` positions (``aten.addmm``/``mm``
     backward):
@@ -559,7 +558,7 @@ register_backward(ClassToken, grads=class_token_grads, korthikanti=lambda ctx: (
                   tools={FCM: _fcm_zero}, description="dx slice of dy; token grad sum over B")
 
 
-# -- normalisation ----------------------------------------------------------------------------------
+# -- normalisation ---------------------------------------------------------------------------------
 def _norm_backward_ops(groups: Dim, n: Dim, affine: bool) -> dict:
     """Input gradient of normalising `groups` groups of `n` elements with batch statistics
     (``x_hat = (x - mu)*rstd``, ``g = dy*gamma``)::
@@ -810,7 +809,8 @@ def _rmsnorm_saved(ctx: Ctx) -> tuple:
 register_backward(RMSNorm, grads=rmsnorm_grads, saved=_rmsnorm_saved, korthikanti=_SAVE_INPUT,
                   params=lambda ctx: ((tuple(ctx.layer.normalized_shape),)
                                       if ctx.layer.elementwise_affine else ()),
-                  tools={FCM: _fcm_zero}, tp="norm", description="autograd of x*rsqrt(mean(x^2)+eps)*w")
+                  tools={FCM: _fcm_zero}, tp="norm",
+                  description="autograd of x*rsqrt(mean(x^2)+eps)*w")
 
 
 def groupnorm_grads(ctx: Ctx) -> Grads:
@@ -843,7 +843,7 @@ register_backward(
     description="as LayerNorm per group; per-channel affine gradients")
 
 
-# -- activations ------------------------------------------------------------------------------------
+# -- activations -----------------------------------------------------------------------------------
 #: Ops per element of each activation's input gradient, with what autograd saves (the
 #: derivative formulas of derivatives.yaml and the kernels in aten/src/ATen/native/cpu/
 #: Activation.cpp; a select is a cmp, both branches counted, as the forward rules).
@@ -951,7 +951,7 @@ register_backward(Softmax, LogSoftmax, grads=softmax_grads, saved=lambda ctx: (O
                   description="y (dy - sum dy y); LogSoftmax dy - exp(y) sum dy")
 
 
-# -- dropout and stochastic depth -------------------------------------------------------------------
+# -- dropout and stochastic depth ------------------------------------------------------------------
 def _dropout_active(ctx: Ctx) -> bool:
     p = ctx.layer.p
     return p != 0  # p = 0 returns the input itself in training too (at::dropout)
@@ -1025,7 +1025,7 @@ register_backward(
     description="dx = dy*noise")
 
 
-# -- views, copies and merges -----------------------------------------------------------------------
+# -- views, copies and merges ----------------------------------------------------------------------
 _NO_GRADS = (lambda ctx: Grads())
 
 #: Layers whose backward is a view, a copy or a slice of the gradient: no arithmetic.
@@ -1098,7 +1098,7 @@ register_backward(_Resize, grads=upsample_grads, tp="pointwise",
                   description="scatter-add of dY into the sources")
 
 
-# -- pooling ----------------------------------------------------------------------------------------
+# -- pooling ---------------------------------------------------------------------------------------
 def maxpool_grads(ctx: Ctx) -> Grads:
     """Max pooling backward (``max_pool*d_with_indices_backward``): each output gradient is
     added at its saved argmax index in a zeroed input gradient: one add per output element
@@ -1170,7 +1170,7 @@ register_backward(_AdaptiveAvgPoolNd, grads=adaptive_avgpool_grads,
                   tools={FCM: _fcm_zero}, description="dY/window spread over each window")
 
 
-# -- attention --------------------------------------------------------------------------------------
+# -- attention -------------------------------------------------------------------------------------
 def _visible_cols(L: Dim, S: Dim, causal: bool, window: Dim | None) -> Dim:
     """Keys seen by at least one query (see `visible_scores`): all ``S`` without a window,
     ``min(S, L + window - 1)`` with one."""
@@ -1425,7 +1425,7 @@ register_backward(RotaryEmbedding, grads=rotary_grads, saved=_rotary_saved,
                   description="dq = dq' cos + rotate_half^T(dq' sin)")
 
 
-# -- recurrent layers -------------------------------------------------------------------------------
+# -- recurrent layers ------------------------------------------------------------------------------
 def _rnn_layers(lay: Any) -> list[tuple[Dim, Dim, Dim]]:
     """(input size, hidden size, recurrent width) of each stacked layer (one direction)."""
     h = lay.hidden_size

@@ -54,7 +54,7 @@ __all__ = [
 ACTIVATION_MODES = ("pytorch", "pytorch-cpu", "korthikanti")
 
 
-# -- precisions and optimizers ----------------------------------------------------------------------
+# -- precisions and optimizers ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Precision:
     """Bytes per element: ``weights`` and ``gradients`` as the model holds them, ``master``
@@ -167,7 +167,7 @@ def _optimizer_state_bytes(opt: Optimizer, prec: Precision, shapes: list[tuple],
     return {k: _sum(v) for k, v in out.items()}
 
 
-# -- parallelism ------------------------------------------------------------------------------------
+# -- parallelism -----------------------------------------------------------------------------------
 def _positive_int(owner: str, name: str, v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
         raise LayerCalcError(f"{owner}: {name} (={v!r}) must be a positive integer")
@@ -233,7 +233,7 @@ class Parallelism:
         return ", ".join(parts)
 
 
-# -- results ----------------------------------------------------------------------------------------
+# -- results ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainingRow:
     """One report row in training: ``forward`` (training mode), ``dgrad``, ``wgrad``,
@@ -341,7 +341,7 @@ class StepTime:
     mfu: Any = None
 
 
-# -- the dataflow -----------------------------------------------------------------------------------
+# -- the dataflow ----------------------------------------------------------------------------------
 class _Flow:
     """Tensors of one forward pass (from ``Row.sources``): who produces and uses each, which
     need a gradient, which share storage."""
@@ -455,7 +455,7 @@ def _rule_params(rule: BackwardRule, row: Row, batch: Dim) -> tuple:
     return tuple(rule.params(Ctx(row.layer, _inputs_of(row), tuple(row.output_shape), batch)))
 
 
-# -- segments for recomputation ---------------------------------------------------------------------
+# -- segments for recomputation --------------------------------------------------------------------
 def _block_key(path: str) -> str | None:
     """The block a row belongs to: its path up to the first numbered segment
     (``transformer.h.3``, ``layer2.1``, ``encoder.layers.encoder_layer_0``), or None."""
@@ -501,7 +501,7 @@ def _prefixes(path: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
-# -- the main entry point ---------------------------------------------------------------------------
+# -- the main entry point --------------------------------------------------------------------------
 _DTYPE_BYTES = {"fp32": 4, "int64": 8, "bool": 1}
 _EMPTY = Cost()
 
@@ -721,7 +721,7 @@ class _Builder:
             out[i] = Cost(ops={"add": _sum(v)})
         return out
 
-    # -- storages -----------------------------------------------------------------------------------
+    # -- storages ----------------------------------------------------------------------------------
     def _storages(self) -> dict[Any, Any]:
         """Storage of each tensor: a view shares its input's."""
         storage: dict[Any, Any] = {("input",): ("input",)}
@@ -833,7 +833,7 @@ class _Builder:
             shard = s.what not in ("transposed input copy", "query copy", "key copy")
         return key, as_count(s.elements * self._bytes(s.dtype)), shard
 
-    # -- tensor parallelism -------------------------------------------------------------------------
+    # -- tensor parallelism ------------------------------------------------------------------------
     def _tensor_parallel(self, storage: dict) -> tuple[list[str], dict]:
         """Megatron's plan from the dataflow: a Linear on a replicated input is column-parallel
         (its output sharded), on a sharded input row-parallel (its output all-reduced);
@@ -881,7 +881,7 @@ class _Builder:
         sharded.update(st_sharded)
         return roles, sharded
 
-    # -- pipeline stages ----------------------------------------------------------------------------
+    # -- pipeline stages ---------------------------------------------------------------------------
     def _stages(self, segments: list) -> list[int]:
         pp = self.par.pp
         n = len(self.rows)
@@ -1094,7 +1094,7 @@ def _greater(a: Dim, b: Dim) -> bool:
     return truth(sp.sympify(a) > b) is True
 
 
-# -- the report ---------------------------------------------------------------------------------------
+# -- the report ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainingReport:
     """The result of `training`: per-row training costs and the step's totals.
@@ -1215,7 +1215,7 @@ class TrainingReport:
                 best, best_f = s, f
         return [(r, r.shards) for r in stages.get(best, [])]
 
-    # -- time ---------------------------------------------------------------------------------------
+    # -- time --------------------------------------------------------------------------------------
     def time(self, hardware: str | Hardware, mfu: Any = None, *, dtype: str | None = None,
              convention: str | Convention = "exact") -> StepTime:
         """Seconds per step on one device of `hardware`: without `mfu`, a roofline lower bound
@@ -1332,7 +1332,8 @@ class TrainingReport:
                        f"{_exact(conv.flops(self.optimizer))}")
         m = self.memory
         if m is not None:
-            out.append(f"Memory per device (bytes{', pipeline stage ' + str(m.stage) if self.parallel.pp > 1 else ''}):")
+            where = f", pipeline stage {m.stage}" if self.parallel.pp > 1 else ""
+            out.append(f"Memory per device (bytes{where}):")
             for label, v in (("weights", m.weights), ("gradients", m.gradients),
                              ("optimizer states", m.optimizer_states),
                              ("activations", m.activations), ("total", m.total)):

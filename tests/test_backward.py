@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import brute_backward as bb
 import layercalc as lc
 from layercalc.backward import (
-    BackwardRule, Ctx, Grads, NotCounted, activation_per_element, attention_core_grads,
+    BackwardRule, Ctx, Grads, NotCounted, attention_core_grads,
     backward_rule, register_backward,
 )
 from strategies import conv_cases, conv_transpose_cases
@@ -391,7 +391,7 @@ def test_recurrent_batch_and_layers_scale_the_single_cell():
     assert bi.dgrad.ops["add"] == 2 * one.dgrad.ops["add"] + 5 * 3
 
 
-# -- structural -------------------------------------------------------------------------------------
+# -- structural ------------------------------------------------------------------------------------
 @SETTINGS
 @given(st.integers(1, 3), st.integers(1, 3), st.booleans(), st.booleans(), st.booleans())
 def test_add_and_mul_backward_reduce_broadcast_gradients(c, n, broadcast, mul, need_b):

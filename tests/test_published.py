@@ -78,7 +78,8 @@ def test_narayanan_terms():
 
 @pytest.mark.parametrize("tp, sp_, recompute, factor", [
     (1, False, None, lambda a, s_, h_, t: 34 + sp.Rational(5 * a, h_) * s_),
-    (2, False, None, lambda a, s_, h_, t: 10 + sp.Rational(24, t) + sp.Rational(5 * a, h_ * t) * s_),
+    (2, False, None,
+     lambda a, s_, h_, t: 10 + sp.Rational(24, t) + sp.Rational(5 * a, h_ * t) * s_),
     (2, True, None, lambda a, s_, h_, t: sp.Rational(34, t) + sp.Rational(5 * a, h_ * t) * s_),
     (2, False, "selective", lambda a, s_, h_, t: 10 + sp.Rational(24, t)),
     (2, True, "selective", lambda a, s_, h_, t: sp.Rational(34, t)),

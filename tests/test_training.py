@@ -174,7 +174,7 @@ def test_adafactor_factors_matrices():
         lc.training(_linear_report(), optimizer="adafactor", parallel=lc.Parallelism(dp=2, zero=1))
 
 
-# -- parallelism ------------------------------------------------------------------------------------
+# -- parallelism -----------------------------------------------------------------------------------
 def test_tensor_parallel_plan_and_all_reduces():
     """Megatron: c_attn and c_fc column-parallel, c_proj row-parallel, attention split by
     heads; per layer two forward all-reduces (after each row-parallel linear) and two
