@@ -1302,7 +1302,14 @@ def mha_grads(ctx: Ctx) -> Grads:
     ]
     core = attention_core_grads(lay.num_heads, lay.num_heads, lay.head_dim, x[0], s,
                                 lay.causal, None, ctx.batch, (True, True, True))
-    dgrad = Cost.sum([p.dgrad for p in parts] + [core])
+    # one input feeding several projections (self-attention's x three times, the memory as
+    # key and value) gets the sum of their input gradients (a packed projection does the
+    # same adds inside its dot products)
+    if _mha_self(ctx):
+        fan = as_count(2 * ctx.batch * x[0] * x[1]) if needs[0] else 0
+    else:
+        fan = as_count(ctx.batch * k[0] * k[1]) if (needs[1] and needs[2]) else 0
+    dgrad = Cost.sum([p.dgrad for p in parts] + [core, Cost(ops=_ops(add=fan))])
     wgrad = Cost.sum([p.wgrad for p in parts])
     if lay.add_bias_kv:
         wgrad = wgrad + Cost(ops=_ops(add=2 * e * (ctx.batch - 1)))

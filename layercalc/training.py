@@ -954,7 +954,7 @@ class _Builder:
                     sh = (sh[0], exact_div(sh[1], t), *sh[2:])
                 elif t > 1 and role == "attention":
                     last_bias = k == len(shp) - 1 and len(sh) == 1 and r.layer.bias
-                    if not last_bias:
+                    if not last_bias and sh[0] != 1:  # bias_k/bias_v (1, 1, E): replicated
                         sh = ((exact_div(sh[0], t), *sh[1:]) if k == 0 or len(sh) == 1
                               else (sh[0], exact_div(sh[1], t), *sh[2:]))
                 out.append(tuple(sh))

@@ -172,6 +172,26 @@ def test_attention_backward_matches_brute_force(case, batch):
     assert counts(c) == brute(ops)
 
 
+@pytest.mark.parametrize("cross", [False, True])
+def test_multihead_attention_is_its_parts(cross):
+    """MultiheadAttention's backward is its projections (`Linear`, brute-forced above), the
+    attention core (brute-forced above) and out_proj, plus the sum of the input gradients of
+    an input shared by several projections."""
+    from layercalc.backward import linear_grads
+    E, H, L, S, B = 8, 2, 3, 5, 2
+    mha = lc.MultiheadAttention(E, H)
+    shapes = ((L, E), (S, E), (S, E)) if cross else ((L, E),)
+    needs = (True, True, True) if cross else (True,)
+    g = grads(mha, shapes, (L, E), B, needs)
+    lin = lambda x, n: linear_grads(Ctx(lc.Linear(E, E), (x,), x, B, (n,)))  # noqa: E731
+    parts = [lin((L, E), True), lin(shapes[1 if cross else 0], True),
+             lin(shapes[2 if cross else 0], True), lin((L, E), True)]
+    core = attention_core_grads(H, H, E // H, L, S if cross else L, False, None, B, (1, 1, 1))
+    shared = lc.Cost(ops={"add": B * S * E if cross else 2 * B * L * E})
+    assert counts(g.dgrad) == counts(*[p.dgrad for p in parts], core, shared)
+    assert counts(g.wgrad) == counts(*[p.wgrad for p in parts])
+
+
 def test_sdpa_rule_is_the_attention_core():
     layer = lc.ScaledDotProductAttention(4, 8, num_kv_heads=2, causal=True)
     g = grads(layer, ((6, 32), (6, 16)), (6, 32), 3, (True, True, True))
