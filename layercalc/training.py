@@ -757,19 +757,20 @@ class _Builder:
         sizes: dict[Any, Dim] = {}
         per_row_keys: list[list[tuple[Any, str]]] = []
         seg_internal: dict[int, set] = {}
-        for i, r in enumerate(rows):
+        live, rules, sp_on = flow.live, self.rules, self.par.sp
+        resolve, call = self._resolve, self.call
+        for i in range(len(rows)):
             keys: list[tuple[Any, str]] = []
-            rule = self.rules[i]
-            if rule is None or i not in flow.live:
-                per_row_keys.append(keys)
-                continue
-            for k, s in enumerate(self.call(i, "saved")):
-                key, size, shard = self._resolve(i, k, s, storage, sharded)
-                if key not in sizes:
-                    div = t if (shard or (self.par.sp and key != ("input",))) else 1
-                    sizes[key] = as_count(size if div == 1 else exact_div(size, div))
-                keys.append((key, s.what or s.ref))
             per_row_keys.append(keys)
+            if rules[i] is None or i not in live:
+                continue
+            for k, s in enumerate(call(i, "saved")):
+                key, size, shard = resolve(i, k, s, storage, sharded)
+                if key not in sizes:
+                    if t > 1 and (shard or (sp_on and key != ("input",))):
+                        size = exact_div(size, t)
+                    sizes[key] = size
+                keys.append((key, s.what or s.ref))
         # a recomputed segment keeps only its inputs; its own saved tensors come back in the
         # backward
         seg_inputs: list[set] = []
@@ -819,14 +820,16 @@ class _Builder:
 
     def _resolve(self, i: int, k: int, s: Saved, storage: dict, sharded: dict) -> tuple:
         flow = self.flow
-        if s.ref == "input":
-            tid = flow.uses[i][s.index] if s.index < len(flow.uses[i]) else flow.uses[i][-1]
-            st = storage.get(tid, tid)
-            b = self._bytes(s.dtype)
-            return st, as_count(flow.elements(st) * b), sharded.get(st, False)
-        if s.ref == "output":
-            st = storage[i]
-            return st, as_count(flow.elements(st) * self._bytes(s.dtype)), sharded.get(st, False)
+        ref = s.ref
+        if ref == "input" or ref == "output":
+            if ref == "input":
+                uses = flow.uses[i]
+                tid = uses[s.index] if s.index < len(uses) else uses[-1]
+                st = storage.get(tid, tid)
+            else:
+                st = storage[i]
+            n = flow.elements(st) * self._bytes(s.dtype)
+            return st, (n if type(n) is int else as_count(n)), sharded.get(st, False)
         key = ("global", s.key) if s.key else ("new", i, k)
         shard = sharded.get(i, False) if s.what != "transposed input copy" else False
         if type(self.rows[i].layer).__name__ == "MultiheadAttention":
