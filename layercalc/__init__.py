@@ -93,6 +93,19 @@ from .quant import get_weight_format as get_weight_format
 from .quant import matrix_bytes as matrix_bytes
 from .ssm import MambaBlock as MambaBlock
 from .ssm import MambaMixer as MambaMixer
+from .backward import BackwardRule as BackwardRule
+from .backward import backward_rule as backward_rule
+from .backward import register_backward as register_backward
+from .training import OPTIMIZERS as OPTIMIZERS
+from .training import PRECISIONS as PRECISIONS
+from .training import Communication as Communication
+from .training import Parallelism as Parallelism
+from .training import StepTime as StepTime
+from .training import TrainingMemory as TrainingMemory
+from .training import TrainingReport as TrainingReport
+from .training import TrainingRow as TrainingRow
+from .training import training as training
+from . import published as published
 from .transformer import BertLayer as BertLayer
 from .transformer import GPT2Block as GPT2Block
 from .transformer import LlamaDecoderLayer as LlamaDecoderLayer
@@ -123,5 +136,8 @@ __all__ = [
     "WEIGHT_FORMATS", "WeightFormat", "get_weight_format", "matrix_bytes",
     "inference", "InferenceReport", "Stage", "StageRow", "Traffic", "kv_cache_bytes",
     "INFERENCE_PROFILES",
+    "BackwardRule", "backward_rule", "register_backward", "OPTIMIZERS", "PRECISIONS",
+    "Communication", "Parallelism", "StepTime", "TrainingMemory", "TrainingReport",
+    "TrainingRow", "training", "published",
     *layers.__all__[3:],
 ]

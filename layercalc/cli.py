@@ -8,6 +8,9 @@
     layercalc roofline MODEL --hardware NAME [--dtype fp16] [--batch 1,8,64] [--input 3x224x224]
                              [--memory-model compulsory] [--convention exact] [--top N |
                              --depth N] [--fuse] [--format table|text|rich|md|json] [--full]
+    layercalc train MODEL [--input 1024] [--batch 8] [--optimizer adamw] [--precision fp32]
+                          [--recompute selective|full] [--activations pytorch] [--dp N]
+                          [--tp N] [--pp N] [--sp] [--zero 0-3] [--hardware NAME] [--depth N]
     layercalc serve MODEL --prompt N [--gen N] [--batch 1,8,64] --hardware NAME
                           [--weights int4] [--override lm_head=fp16] [--profile llm-viewer]
     layercalc list models|layers|conventions|hardware
@@ -183,6 +186,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    "documents, one per batch size)")
     r.add_argument("--full", action="store_true", help=_FULL_HELP)
     _serve_parser(sub)
+    _add_train_parser(sub)
     ls = sub.add_parser("list", help="list registered names")
     ls.add_argument("what", choices=["models", "layers", "conventions", "hardware"])
     return p
@@ -340,6 +344,60 @@ def _serve(args: argparse.Namespace) -> str:
     return "\n".join(out)
 
 
+def _add_train_parser(sub: Any) -> None:
+    t = sub.add_parser("train", help="one training step: forward, backward, optimizer, "
+                       "memory per device, parallelism")
+    t.add_argument("model", help="zoo name or file.py:function")
+    t.add_argument("--input", default=None, help="input shape without the batch (default "
+                   "as for summary)")
+    t.add_argument("--batch", default="1", help="batch size per data-parallel replica, an "
+                   "integer or a name")
+    t.add_argument("--optimizer", default="adamw",
+                   help="sgd, sgd-momentum, adam, adamw, adafactor, adam-8bit (default: adamw)")
+    t.add_argument("--precision", default="fp32",
+                   help="fp32, bf16-mixed, fp16-mixed, bf16 (default: fp32)")
+    t.add_argument("--recompute", default=None, help="selective, full, or comma-separated "
+                   "layer paths (default: none)")
+    t.add_argument("--activations", default="pytorch",
+                   help="pytorch, pytorch-cpu, korthikanti (default: pytorch)")
+    for flag in ("dp", "tp", "pp", "ep"):
+        t.add_argument(f"--{flag}", type=int, default=1, help=f"{flag} size (default: 1)")
+    t.add_argument("--sp", action="store_true", help="sequence parallelism (needs --tp > 1)")
+    t.add_argument("--zero", type=int, default=0, help="ZeRO stage 0-3 (default: 0)")
+    t.add_argument("--hardware", default=None, help="hardware preset: adds the roofline "
+                   "lower bound of the step time")
+    t.add_argument("--convention", default="exact", help="FLOPs convention (default: exact)")
+    t.add_argument("--depth", type=int, default=None, help="group rows by path depth")
+
+
+def _train(args: argparse.Namespace) -> str:
+    from .training import Parallelism, training
+
+    if args.depth is not None and args.depth < 1:
+        raise ParseError(f"--depth (={args.depth}) must be a positive integer")
+    model, name = _load_model(args.model)
+    shape = _input_shape(args)
+    (batch,) = parse_dims(args.batch, "--batch")
+    recompute: Any = args.recompute
+    if recompute is not None and recompute not in ("selective", "full"):
+        recompute = [p.strip() for p in recompute.split(",") if p.strip()]
+    par = Parallelism(dp=args.dp, tp=args.tp, pp=args.pp, sp=args.sp, ep=args.ep,
+                      zero=args.zero)
+    report = analyze(model, shape, batch=batch, name=name)
+    t = training(report, optimizer=args.optimizer, precision=args.precision,
+                 recompute=recompute, activations=args.activations, parallel=par)
+    conv = get_convention(args.convention)
+    out = t.to_text(conv, depth=args.depth)
+    if args.hardware is not None:
+        st = t.time(args.hardware)
+        secs = st.seconds
+        val = f"{float(secs) * 1e3:.4g} ms" if getattr(secs, "is_number", True) else str(secs)
+        out += (f"\nStep time on {st.hardware} ({st.dtype}, {st.convention} FLOPs per device "
+                f"{st.flops}): >= {val} (roofline lower bound; communication and pipeline "
+                "bubbles not included)")
+    return out
+
+
 def _list(args: argparse.Namespace) -> str:
     if args.what == "models":
         from .zoo import MODELS
@@ -379,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as e:  # --help and --version print, then exit 0
             return int(e.code or 0)
         handlers = {"summary": _summary, "compare": _compare, "roofline": _roofline,
-                    "list": _list, "serve": _serve}
+                    "list": _list, "serve": _serve, "train": _train}
         out = handlers[args.command](args)
     except LayerCalcError as e:
         print(f"layercalc: error: {e}", file=sys.stderr)

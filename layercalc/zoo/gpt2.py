@@ -30,8 +30,9 @@ so ``C_layers - C_forward = 2 d_model n_vocab + 2 n_layer d_model`` exactly. The
 Training compute ``C ~= 6ND`` (Kaplan Sec. 2.1; Chinchilla, Hoffmann et al. 2022, Sec. 3.3)
 is this ``2N`` per token for the forward pass plus ``4N`` for the backward pass (gradients
 with respect to activations and to weights, one matmul of the forward's size each), times
-``D`` training tokens. The backward factor is an assumption of those papers: layercalc counts
-forward passes only.
+``D`` training tokens. `layercalc.training` counts the backward from the layers: under
+``2*macs`` the blocks' Linear rows give ``6N`` per token exactly, and the whole causal model
+``6 d_model (n_vocab + n_layer (n_ctx + 1))`` more (docs/training.md).
 """
 
 from __future__ import annotations
