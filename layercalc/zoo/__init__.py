@@ -18,15 +18,20 @@ from types import MappingProxyType
 from ..errors import lookup
 from .alexnet import alexnet, seed_alexnet
 from .bert import bert, bert_base, bert_large
+from .convnext import convnext, convnext_base, convnext_large, convnext_small, convnext_tiny
 from .efficientnet import efficientnet_b0
 from .gpt2 import GPT2_SIZES, gpt2, gpt2_large, gpt2_medium, gpt2_xl, kaplan_forward_flops
 from .llama import (
     LLAMA_PRESETS, llama, llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
     llama_intermediate_size,
 )
+from .maxvit import maxvit, maxvit_t
 from .mobilenet import mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small
 from .resnet import resnet18, resnet34, resnet50, resnet101, resnet152
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
+from .swin import (
+    swin_b, swin_s, swin_t, swin_transformer, swin_v2_b, swin_v2_s, swin_v2_t,
+)
 from .vit import vision_transformer, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
 
 __all__ = [
@@ -41,6 +46,9 @@ __all__ = [
     "bert", "bert_base", "bert_large",
     "llama", "llama2_7b", "llama2_13b", "llama2_70b", "llama3_8b", "llama3_70b",
     "LLAMA_PRESETS", "llama_intermediate_size", "DEFAULT_INPUTS",
+    "convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "swin_transformer", "swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b",
+    "maxvit", "maxvit_t",
 ]
 
 #: Every zoo model by name (read-only).
@@ -55,6 +63,9 @@ MODELS: MappingProxyType[str, Callable] = MappingProxyType({
         gpt2, gpt2_medium, gpt2_large, gpt2_xl,
         bert_base, bert_large,
         llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
+        convnext_tiny, convnext_small, convnext_base, convnext_large,
+        swin_t, swin_s, swin_b, swin_v2_t, swin_v2_s, swin_v2_b,
+        maxvit_t,
     )
 })
 
@@ -69,6 +80,9 @@ DEFAULT_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
     **{name: (512,) for name in ("bert_base", "bert_large")},
     **{name: (4096,) for name in ("llama2_7b", "llama2_13b", "llama2_70b")},
     **{name: (8192,) for name in ("llama3_8b", "llama3_70b")},
+    # the crop size of torchvision's weights (Swin V2 takes any size; MaxViT only its own)
+    **{name: (3, 256, 256) for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
+    "maxvit_t": (3, 224, 224),
 })
 
 
