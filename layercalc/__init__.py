@@ -6,6 +6,7 @@ The public API, re-exported; nothing is defined here. See README.md and layercal
 from . import blocks as blocks
 from . import layers as layers
 from . import transformer as transformer
+from . import vision as vision
 from . import zoo as zoo
 from .compare import Comparison as Comparison
 from .compare import compare as compare
@@ -91,7 +92,7 @@ __all__ = [
     "get_hardware", "memory", "memory_bandwidth", "model_size", "roofline", "utilization",
     "PeakMemory", "peak_memory", "critical_resolution", "critical_value", "FuseReport",
     "FusedActivation", "fold_batchnorm", "fuse", "fuse_report", "plot_roofline",
-    "transformer", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+    "transformer", "vision", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
     "LlamaDecoderLayer", "ViTEncoderBlock",
     *layers.__all__[3:],

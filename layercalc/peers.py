@@ -189,10 +189,12 @@ def _attn_mm_macs(c: _Ctx) -> Dim:
 
 
 def _einsum_rounded(flops: Dim, c: _Ctx) -> int:
-    """``float("%.3e" % flops)``: numpy's ``einsum_path`` prints its "Optimized FLOP count"
-    (``2 x MACs`` for a two-operand contraction) with 4 significant digits, and fvcore and
-    calflops parse that string back."""
-    return int(float("%.3e" % _int(flops, c, "an einsum's size (rounded by the tool)")))
+    """``float("%.3e" % (flops + 1))``: numpy's ``einsum_path`` (numpy 2.4) prints its
+    "Optimized FLOP count", ``sum(cost_list) + 1`` with a cost of ``2 x MACs`` for a
+    two-operand contraction, with 4 significant digits, and fvcore and calflops parse that
+    string back."""
+    n = _int(flops, c, "an einsum's size (rounded by the tool)")
+    return int(float("%.3e" % (n + 1)))
 
 
 def _sdpa_math_macs(c: _Ctx) -> Dim:
@@ -800,10 +802,14 @@ TOOL_CONVENTIONS: Mapping[str, ToolConvention] = MappingProxyType({c.name: c for
         last_call_only=True, source="torchstat/compute_madd.py",
         quirks=("only 2-D layers (Conv2d, BatchNorm2d, pools, ReLU, Linear ...) are known",
                 "a module called several times keeps its last call only",
-                "BatchNorm2d counts 4 x numel")),
+                "BatchNorm2d counts 4 x numel",
+                "fails (AssertionError in compute_Linear_madd) on any model with a Linear on "
+                "more than 2-D inputs (ConvNeXt, Swin, MaxViT, transformers); the preset "
+                "still applies its rules, with no tool number to match")),
     _tc("torchstat-flops", "torchstat 0.0.7 ModelStat(model, (C, H, W)) 'Flops'",
         "MAC-like count of one sample", _torchstat_rules("flops"), batch="sample",
         last_call_only=True, source="torchstat/compute_flops.py",
         quirks=("Linear bias ignored, conv bias counted", "ConvTranspose2d: 0",
-                "a module called several times keeps its last call only")),
+                "a module called several times keeps its last call only",
+                "fails on any model with a Linear on more than 2-D inputs (as torchstat-madd)")),
 )})

@@ -61,7 +61,9 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from .dims import Dim, as_count, as_dim, divides, exact_div, fdiv, ge, require, smin, truth
+import sympy as sp
+
+from .dims import Dim, as_count, as_dim, divides, exact_div, ge, require, truth
 from .errors import LayerSpecError
 from .layers import (
     GELU,
@@ -154,6 +156,13 @@ class _Res(_Container):
         return tracer.leaf(Add(), [x, y], [src, ys], _join(path, self.add), call="operator")
 
 
+def _indicator(excess: Any) -> Any:
+    """``min(1, excess)`` for a non-negative integer `excess`: 1 when it is positive, else 0.
+    Left unevaluated (SymPy's ``Min`` would compare the ceilings inside at length, to no
+    avail); substituting numbers evaluates it."""
+    return sp.Min(1, as_count(excess), evaluate=False)
+
+
 _GATE_NOTE = ("shifted windows: roll and mask counted times min(1, (Hp - wh) + (Wp - ww)), "
               "1 when the padded map is larger than one window (torchvision drops the shift "
               "otherwise)")
@@ -217,7 +226,7 @@ class _ShiftedWindowAttention(_Container):
         # symbolic sizes where "larger than one window" is undecided: the shifted rows are
         # multiplied by an indicator, 1 when Hp > wh or Wp > ww and 0 otherwise (exact for
         # integers: both differences are non-negative multiples of the window)
-        ind = smin(1, (xp[0] - ws[0]) + (xp[1] - ws[1])) if undecided else 1
+        ind = _indicator((xp[0] - ws[0]) + (xp[1] - ws[1])) if undecided else 1
 
         def gated(result):
             if undecided:

@@ -43,7 +43,7 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import (
-    Dim, as_count, cdiv, divides, eq, exact_div, fmt, ge, prod, require, smin, truth,
+    Dim, as_count, cdiv, divides, eq, exact_div, fmt, ge, prod, require, truth,
 )
 from ..errors import LayerSpecError, ShapeError
 from ._base import Layer, choice, dims, flag
@@ -65,9 +65,9 @@ MATMUL_OPS = ("matmul", "@", "einsum")
 def _no_input(layer: Layer, x: Any) -> None:
     """Per-forward layers read no activation: their input shape must be empty."""
     if x not in ((), []):
+        got = fmt(tuple(x)) if isinstance(x, (tuple, list)) else repr(x)
         raise ShapeError(layer.kind, f"takes no input tensor (it is computed once per forward "
-                         f"pass from its own parameters and buffers), got input shape "
-                         f"{fmt(tuple(x)) if isinstance(x, (tuple, list)) else x!r}",
+                         f"pass from its own parameters and buffers), got input shape {got}",
                          "Call it with the empty shape ().")
 
 
@@ -194,7 +194,8 @@ class WindowUnpad(Layer):
             return Cost()
         n = prod(y)
         if False not in same:  # undecided: an exact indicator of "it crops"
-            n = as_count(n * smin(1, (shape[0] - self.height) + (shape[1] - self.width)))
+            excess = as_count((shape[0] - self.height) + (shape[1] - self.width))
+            n = as_count(n * sp.Min(1, excess, evaluate=False))
         return Cost(act_reads=n, writes=n)
 
 

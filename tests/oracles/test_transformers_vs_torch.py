@@ -29,7 +29,10 @@ T = 8
 
 def test_twins_cover_the_transformer_zoo():
     assert set(NAMES) <= set(MODELS)
-    assert set(NAMES) == set(DEFAULT_INPUTS)
+    # every model with a default input has a twin here or in twins_vit.py (Swin V2, MaxViT)
+    import twins_vit
+
+    assert set(NAMES) <= set(DEFAULT_INPUTS) <= set(NAMES) | set(twins_vit.MODEL_BUILDERS)
 
 
 @pytest.mark.parametrize("name", NAMES)

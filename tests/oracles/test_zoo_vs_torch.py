@@ -22,6 +22,7 @@ torch = require_torch()
 
 import torch_models as tm  # noqa: E402
 import torch_transformers as tt  # noqa: E402
+import twins_vit as tv_twins  # noqa: E402
 
 from layercalc import LayerCalcError, analyze  # noqa: E402
 from layercalc.zoo import MODELS  # noqa: E402
@@ -64,15 +65,16 @@ def pair(request):
     yield name, fast_build(tm.MODEL_BUILDERS[name]), zoo_builder(name)()
 
 
-#: Zoo models with no plain-PyTorch twin in torch_models.py or torch_transformers.py yet (the
-#: transformer twins are checked in test_transformers_vs_torch.py). A model added to the zoo
-#: must get a twin or be listed here.
+#: Zoo models with no plain-PyTorch twin in torch_models.py, torch_transformers.py or
+#: twins_vit.py yet (the transformer twins are checked in test_transformers_vs_torch.py, the
+#: ConvNeXt, Swin and MaxViT twins in test_vit_vs_torch.py). A model added to the zoo must get
+#: a twin or be listed here.
 NO_TWIN_YET: set = set()
 
 
 def test_every_zoo_model_has_a_torch_twin():
     twinned = {n[: -len("_v1")] if n.startswith("resnet") and n.endswith("_v1") else n
-               for n in NAMES} | set(tt.MODEL_BUILDERS)
+               for n in NAMES} | set(tt.MODEL_BUILDERS) | set(tv_twins.MODEL_BUILDERS)
     lacking = sorted(set(MODELS) - twinned - NO_TWIN_YET)
     assert not lacking, f"zoo models without a torch_models twin: {lacking}"
     assert not NO_TWIN_YET & twinned, "NO_TWIN_YET lists models that now have a twin"
