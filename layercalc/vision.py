@@ -372,7 +372,9 @@ def _swin_block(dim: Any, num_heads: Any, window_size: Any, shift_size: Any, mlp
     owner = "SwinTransformerBlockV2" if v2 else "SwinTransformerBlock"
     attn = _window_attention(owner, dim, window_size, shift_size, num_heads, True, True, v2)
     sd = StochasticDepth(stochastic_depth_prob, "row")
-    hidden = int(dim * mlp_ratio) if type(dim) is int else as_count(dim * mlp_ratio)
+    # torchvision: int(dim * mlp_ratio); a symbolic width keeps the ratio exact
+    hidden = int(dim * mlp_ratio) if type(dim) is int else as_count(
+        sp.floor(dim * sp.Rational(str(mlp_ratio))))
     norm1, norm2, mlp = LayerNorm(dim, eps), LayerNorm(dim, eps), _mlp(dim, hidden, dropout)
     if v2:  # x + sd(norm1(attn(x))), x + sd(norm2(mlp(x)))
         first = [("attn", attn), ("norm1", norm1), ("stochastic_depth", sd)]

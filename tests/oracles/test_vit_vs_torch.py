@@ -108,6 +108,22 @@ def test_merging_gather_layer_norm_2d_and_layer_scale(h, w, c):
     assert lc.Normalize(dim=-1).output_shape((h, w, c)) == tuple(F.normalize(x, dim=-1).shape[1:])
 
 
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 3), st.integers(2, 5))
+def test_pad_unpad_table_and_scales(h, w, c, ws):
+    x = torch.randn(2, h, w, c)
+    padded = F.pad(x, (0, 0, 0, (ws - w % ws) % ws, 0, (ws - h % ws) % ws))
+    assert lc.WindowPad(ws).output_shape((h, w, c)) == tuple(padded.shape[1:])
+    assert lc.WindowUnpad(h, w).output_shape(tuple(padded.shape[1:])) == \
+        tuple(padded[:, :h, :w, :].contiguous().shape[1:])
+    twin = tw.ShiftedWindowAttentionV2(2 * c, [ws, ws], [0, 0], c)
+    assert lc.RelativeCoordsTable(ws).cost(()).buffers == twin.relative_coords_table.numel()
+    assert lc.RelativeCoordsTable(ws).output_shape(()) == \
+        tuple(twin.relative_coords_table.shape[1:])
+    assert lc.LogitScale(c).cost(()).params == twin.logit_scale.numel()
+    assert lc.LogitScale(c).output_shape(()) == tuple(twin.logit_scale.shape)
+    assert lc.MulScalar(0.5).output_shape((h, w, c)) == tuple((x * 0.5).shape[1:])
+
+
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 5), st.integers(1, 5),
        st.integers(1, 4))
 def test_attention_products_shapes(g, heads, L, S, d):
