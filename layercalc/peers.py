@@ -13,7 +13,7 @@ every rule). A kind without a rule is one the tool does not see: it counts 0, an
 ==================  ==============================================================  =========
 name                what the number is                                              batch
 ==================  ==============================================================  =========
-torchvision         conv + linear (+ attention matmul) MACs, no bias: ``_ops``      total
+torchvision         conv + linear + attention-product MACs, no bias: ``_ops``       total
 fvcore              ``FlopCountAnalysis.total()``: MACs ("one fused multiply-add    total
                     is one flop") plus norm/pool/upsample extras
 ptflops             ``get_model_complexity_info`` (pytorch backend) "MACs"           see below
