@@ -9,6 +9,7 @@ from . import format as format
 from . import layers as layers
 from . import table as table
 from . import transformer as transformer
+from . import vision as vision
 from . import zoo as zoo
 from .compare import Comparison as Comparison
 from .compare import compare as compare
@@ -128,7 +129,7 @@ __all__ = [
     "get_hardware", "memory", "memory_bandwidth", "model_size", "roofline", "utilization",
     "PeakMemory", "peak_memory", "critical_resolution", "critical_value", "FuseReport",
     "FusedActivation", "fold_batchnorm", "fuse", "fuse_report", "plot_roofline",
-    "transformer", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+    "transformer", "vision", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
     "LlamaDecoderLayer", "ViTEncoderBlock", "PRINTOUTS", "Printout", "printout", "render_as",
     "DEFAULT_CONVENTION", "MissingDependencyError", "format", "table",

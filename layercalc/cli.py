@@ -99,12 +99,13 @@ def _load_model(spec: str) -> tuple[Any, str]:
 
 def _input_shape(args: argparse.Namespace) -> tuple:
     """``--input`` if given, else the zoo model's default input (token ids at the context
-    length for language models; ``(3, 224, 224)`` for everything else)."""
+    length for language models), else the crop size of its torchvision weights
+    (``zoo.WEIGHTS_INPUTS``: EfficientNet-B7 at 600x600), else ``(3, 224, 224)``."""
     if args.input is not None:
         return parse_dims(args.input)
-    from .zoo import DEFAULT_INPUTS
+    from .zoo import DEFAULT_INPUTS, WEIGHTS_INPUTS
 
-    return DEFAULT_INPUTS.get(args.model, (3, 224, 224))
+    return DEFAULT_INPUTS.get(args.model, WEIGHTS_INPUTS.get(args.model, (3, 224, 224)))
 
 
 class _Parser(argparse.ArgumentParser):

@@ -312,7 +312,12 @@ class _Tracer:
         return node._walk(self, x, src, path)
 
     def leaf(self, layer: Layer, xs: list, srcs: list, path: str,
-             count_params: bool = True, call: str = "module") -> tuple[tuple, str]:
+             count_params: bool = True, call: str = "module",
+             once: bool = False) -> tuple[tuple, str]:
+        """Trace one layer on inputs `xs`. ``once=True`` (or a layer class with
+        ``per_forward = True``) marks work done once per forward pass whatever the batch
+        (Swin's relative-position bias and window mask, V2's position MLP): its cost is not
+        multiplied by the batch, and the row says so (`Row.once`)."""
         if self.up_to is not None:
             inside = path == self.up_to or path.startswith(self.up_to + ".")
             if self.reached and not inside:
@@ -332,11 +337,13 @@ class _Tracer:
                 cost = cost.map(lambda e: e if type(e) is int else as_count(e.xreplace(subs)))
         if not count_params:
             cost = replace(cost, params=0)
-        if not (type(self.batch) is int and self.batch == 1):
+        once = once or getattr(layer, "per_forward", False)
+        if not once and not (type(self.batch) is int and self.batch == 1):
             cost = cost.batched(self.batch)
         inp = xs[0] if len(xs) == 1 else tuple(xs)
         sources = tuple(source_row(s) for s in srcs)
-        self.rows.append(Row(path or layer.kind.lower(), layer, inp, y, cost, call, sources))
+        self.rows.append(Row(path or layer.kind.lower(), layer, inp, y, cost, call, sources,
+                             once))
         return y, _Src.of(path, len(self.rows) - 1)
 
 

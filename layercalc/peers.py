@@ -13,7 +13,7 @@ every rule). A kind without a rule is one the tool does not see: it counts 0, an
 ==================  ==============================================================  =========
 name                what the number is                                              batch
 ==================  ==============================================================  =========
-torchvision         conv + linear (+ attention matmul) MACs, no bias: ``_ops``      total
+torchvision         conv + linear + attention-product MACs, no bias: ``_ops``       total
 fvcore              ``FlopCountAnalysis.total()``: MACs ("one fused multiply-add    total
                     is one flop") plus norm/pool/upsample extras
 ptflops             ``get_model_complexity_info`` (pytorch backend) "MACs"           see below
@@ -61,15 +61,16 @@ class ConventionError(LayerCalcError, ValueError):
 class _Ctx:
     """One report row as a tool sees it: per-sample sizes, the layer, and how it is called."""
 
-    __slots__ = ("row", "layer", "x", "y", "call", "batch")
+    __slots__ = ("row", "layer", "x", "y", "call", "batch", "samples")
 
-    def __init__(self, row: Any, batch: Dim = 1) -> None:
+    def __init__(self, row: Any, batch: Dim = 1, samples: Dim = 1) -> None:
         self.row = row
         self.batch = batch
         self.layer = row.layer
         self.x = row.input_shape
         self.y = row.output_shape
         self.call = row.call
+        self.samples = samples  # how many times the row's work runs: the batch, 1 if once
 
     @property
     def n_in(self) -> Dim:
@@ -86,6 +87,17 @@ class _Ctx:
 
 Rule = Callable[[_Ctx], Any]
 
+
+class Whole:
+    """A rule's count already for all `_Ctx.samples` (not to be multiplied by the batch): for
+    tools whose count of ``B`` samples is not ``B`` times the count of one (fvcore and
+    calflops round ``einsum`` counts to 4 significant digits of the batched size)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Dim) -> None:
+        self.value = value
+
 _CONV = ("Conv1d", "Conv2d", "Conv3d")
 _TCONV = ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
 _BN = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
@@ -97,6 +109,8 @@ _ADAPTIVE_MAX = ("AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
 _POOLS = _MAXPOOL + _AVGPOOL + _ADAPTIVE_AVG + _ADAPTIVE_MAX
 _RNNS = ("RNN", "GRU", "LSTM")
 _UPSAMPLE = ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+#: Attention matrix products of the window-attention models (`layercalc.layers.vision`).
+_ATTN_MM = ("AttentionScores", "AttentionOutput")
 
 
 # -- shared geometry ---------------------------------------------------------------------------
@@ -170,6 +184,29 @@ def _sdpa_sizes(c: _Ctx) -> tuple[Dim, Dim, Dim, Dim]:
     q = c.x[0] if isinstance(c.x[0], tuple) else c.x
     kv = c.x[1] if isinstance(c.x[0], tuple) and len(c.x) > 1 else q
     return q[0], kv[0], lay.num_heads, lay.head_dim
+
+
+def _attn_mm_macs(c: _Ctx) -> Dim:
+    """MACs of an `AttentionScores` / `AttentionOutput` row: ``numel(out) * contracted``
+    (the last axis of the first operand), as every tool's matmul formula."""
+    return as_count(prod(c.y) * c.x[0][-1])
+
+
+def _einsum_rounded(flops: Dim, c: _Ctx) -> int:
+    """``float("%.3e" % (flops + 1))``: numpy's ``einsum_path`` (numpy 2.4) prints its
+    "Optimized FLOP count", ``sum(cost_list) + 1`` with a cost of ``2 x MACs`` for a
+    two-operand contraction, with 4 significant digits, and fvcore and calflops parse that
+    string back."""
+    n = _int(flops, c, "an einsum's size (rounded by the tool)")
+    return int(float("%.3e" % (n + 1)))
+
+
+def _sdpa_math_macs(c: _Ctx) -> Dim:
+    """``QK^T`` and ``PV`` as a math attention computes them: every (query, key) pair, a mask
+    notwithstanding, ``2*H*L*S*d`` (FlopCounterMode's ``sdpa_flop_count`` of the CUDA kernels
+    computes the same: "NB: We aren't accounting for causal attention here")."""
+    L, S, h, d = _sdpa_sizes(c)
+    return as_count(2 * h * L * S * d)
 
 
 def _rnn_layers(c: _Ctx) -> list[tuple[Dim, Dim, Dim]]:
@@ -276,6 +313,15 @@ def _ptflops_rules() -> dict[str, Rule]:
         return as_count(total * _seq(c) * _dirs(c)), 0
     for k in _RNNS:
         r[k] = rnn
+
+    def attn_mm(c: _Ctx) -> Any:  # _matmul_tensor_flops_hook on torch.matmul / Tensor.matmul;
+        # the `@` operator (Tensor.__matmul__) and torch.einsum are not patched
+        if c.attr("op") == "matmul" and c.call != "operator":
+            return 0, _attn_mm_macs(c)
+        return 0, 0
+    for k in _ATTN_MM:
+        r[k] = attn_mm
+    # LayerNorm2d: MODULES_MAPPING matches the exact type, and F.layer_norm is not patched
     return r
 
 
@@ -343,6 +389,8 @@ def _aten_rules(mac: int, bias: bool, lstm: bool = False) -> dict[str, Rule]:
         r[k] = rnn
     for k in ("ScaledDotProductAttention", "KVCacheDecode"):
         r[k] = lambda c: 0  # CPU: _scaled_dot_product_flash_attention_for_cpu is not counted
+    for k in _ATTN_MM:  # matmul, `@` and einsum all dispatch to aten.bmm
+        r[k] = lambda c: as_count(mac * _attn_mm_macs(c))
     return r
 
 
@@ -359,8 +407,12 @@ def _thop_rules() -> dict[str, Rule]:
         r[k] = mod(_conv_macs)  # calculate_conv2d_flops ignores the bias
     for k in _TCONV:
         r[k] = mod(_tconv_macs)
-    r["Linear"] = mod(_linear_macs)
-    for k in _BN + _IN + ("LayerNorm", "GroupNorm", "RMSNorm"):
+    # count_linear for a module; a functional F.linear is counted by thop's
+    # _FunctionCounter (``numel(out) * in_features``, no bias) outside modules that have a
+    # rule of their own, which is where layercalc's functional Linear rows are (Swin's attention)
+    r["Linear"] = lambda c: _linear_macs(c) if c.call != "operator" else 0
+    # count_normalization; LayerNorm2d through the MRO (an nn.LayerNorm subclass)
+    for k in _BN + _IN + ("LayerNorm", "LayerNorm2d", "GroupNorm", "RMSNorm"):
         r[k] = mod(lambda c: c.n_in * (4 if _norm_affine(c) else 2))
     r["PReLU"] = mod(lambda c: c.n_in)
 
@@ -404,6 +456,8 @@ def _thop_rules() -> dict[str, Rule]:
         L, S, h, d = _sdpa_sizes(c)
         return as_count(h * L * S * 2 * d)
     r["ScaledDotProductAttention"] = r["KVCacheDecode"] = sdpa
+    for k in _ATTN_MM:  # _count_matmul / _count_einsum: torch.matmul, Tensor.matmul,
+        r[k] = _attn_mm_macs  # Tensor.__matmul__ and torch.einsum are all in functional_hooks
 
     def cell(c: _Ctx, i: Dim, h: Dim, rr: Dim) -> Dim:
         b = c.layer.bias
@@ -440,8 +494,16 @@ def _fvcore_rules() -> dict[str, Rule]:
     r["Linear"] = _linear_macs
     for k in _BN:  # batchnorm_flop_jit, eval mode
         r[k] = lambda c: c.n_in * (2 if c.layer.affine else 1)
-    for k in ("LayerNorm", "GroupNorm") + _IN:  # norm_flop_counter: 5 if affine else 4
+    for k in ("LayerNorm", "LayerNorm2d", "GroupNorm") + _IN:  # norm_flop_counter: 5 or 4
         r[k] = lambda c: c.n_in * (5 if _norm_affine(c) else 4)
+
+    def attn_mm(c: _Ctx) -> Any:  # matmul_flop_jit (aten::matmul); einsum_flop_jit: numpy's
+        macs = _attn_mm_macs(c)   # einsum_path count, rounded, then floor(/2)
+        if c.attr("op") == "einsum":
+            return Whole(_einsum_rounded(2 * macs * c.samples, c) // 2)
+        return macs
+    for k in _ATTN_MM:
+        r[k] = attn_mm
     r["AdaptiveAvgPool2d"] = lambda c: c.n_in
     r["Upsample"] = lambda c: c.n_out * {"nearest": 1, "bilinear": 4}.get(c.layer.mode, 0)
     r["UpsamplingNearest2d"] = lambda c: c.n_out
@@ -463,7 +525,8 @@ def _torchinfo_rules() -> dict[str, Rule]:
     for k in _CONV + _TCONV:
         r[k] = mod(conv)
     # Linear, norms, PReLU, Embedding: parameters x out_size[0] (the batch only)
-    for k in ("Linear", "Embedding", "PReLU", "LayerNorm", "GroupNorm", "RMSNorm") + _BN + _IN:
+    for k in ("Linear", "Embedding", "PReLU", "LayerNorm", "LayerNorm2d", "GroupNorm",
+              "RMSNorm") + _BN + _IN:
         r[k] = mod(lambda c: _own_params(c))
     for k in _RNNS:  # params x N x L
         r[k] = mod(lambda c: as_count(_own_params(c) * _seq(c)))
@@ -517,8 +580,19 @@ def _calflops_rules(macs_only: bool) -> dict[str, Rule]:
         r[k] = fun(pick(lambda c: c.n_in))
     for k in _BN:
         r[k] = fun(pick(lambda c: c.n_in * (2 if c.layer.affine else 1)))
-    for k in ("LayerNorm", "GroupNorm") + _IN:
+    for k in ("LayerNorm", "LayerNorm2d", "GroupNorm") + _IN:  # F.layer_norm is patched
         r[k] = fun(pick(lambda c: c.n_in * (5 if _norm_affine(c) else 4)))
+
+    def attn_mm_flops(c: _Ctx) -> Any:  # torch.matmul / Tensor.matmul: 2 x MAC; torch.einsum:
+        op = c.attr("op")                 # numpy's rounded count, MACs 0; `@` is not patched
+        if op == "einsum":
+            return Whole(_einsum_rounded(2 * _attn_mm_macs(c) * c.samples, c))
+        return as_count(2 * _attn_mm_macs(c)) if op == "matmul" else 0
+
+    def attn_mm_macs(c: _Ctx) -> Dim:
+        return _attn_mm_macs(c) if c.attr("op") == "matmul" else 0
+    for k in _ATTN_MM:
+        r[k] = pick(attn_mm_flops, attn_mm_macs)
 
     def upsample(c: _Ctx) -> Dim:  # size: prod(size) only, so an int size counts itself;
         size = c.layer.size        # scale_factor: numel(input) (the scaling line is a no-op)
@@ -638,7 +712,10 @@ class ToolConvention:
         out = []
         for row in report.rows:
             rule = self.rules.get(row.kind)
-            v: Any = 0 if rule is None else rule(_Ctx(row, report.batch))
+            samples = 1 if getattr(row, "once", False) else report.batch
+            v: Any = 0 if rule is None else rule(_Ctx(row, report.batch, samples))
+            if isinstance(v, Whole):
+                v = v.value
             out.append(as_count(v[0] if isinstance(v, tuple) else v))
         return out
 
@@ -648,12 +725,21 @@ class ToolConvention:
         values: list[Dim] = []
         for row in report.rows:
             rule = self.rules.get(row.kind)
-            v: Any = 0 if rule is None else rule(_Ctx(row, batch))
-            if self.batch == "ptflops":
+            # a row done once per forward pass (Row.once) runs once whatever the batch
+            n = 1 if getattr(row, "once", False) else batch
+            if self.batch == "sample":
+                n = 1
+            v: Any = 0 if rule is None else rule(_Ctx(row, batch, n))
+            if isinstance(v, Whole):
+                v = v.value
+            elif self.batch == "ptflops":
+                # module hooks are summed over the batch, then divided by it; patched
+                # functions are summed over the batch
                 m, f = v if isinstance(v, tuple) else (v, 0)
-                v = as_count(m + f * batch)
+                m = m if n is batch else exact_div(as_count(m * n), batch)
+                v = as_count(m + f * n)
             elif self.batch == "total":
-                v = as_count(v * batch)
+                v = as_count(v * n)
             values.append(as_count(v))
         if self.last_call_only:
             last = {row.path: i for i, row in enumerate(report.rows)}
@@ -685,15 +771,30 @@ def _tc(name: str, tool: str, unit: str, rules: dict[str, Rule], **kw: Any) -> T
 
 _FCM = _aten_rules(mac=2, bias=False)
 
+
+def _torchvision_rules() -> dict[str, Rule]:
+    """Half of FlopCounterMode's rules, except attention written with
+    ``F.scaled_dot_product_attention`` (and `KVCacheDecode`): CPU FlopCounterMode sees 0 for
+    it, but torchvision's figure counts attention however it is written, so its ``QK^T`` and
+    ``PV`` MACs are counted as the math computes them, every (query, key) pair, masked or not
+    (`_sdpa_math_macs`)."""
+    r: dict[str, Rule] = {k: (lambda f: (lambda c: exact_div(f(c), 2)))(f)
+                          for k, f in _FCM.items()}
+    r["ScaledDotProductAttention"] = r["KVCacheDecode"] = _sdpa_math_macs
+    return r
+
 #: Every tool-named convention by name (read-only).
 TOOL_CONVENTIONS: Mapping[str, ToolConvention] = MappingProxyType({c.name: c for c in (
     _tc("torchvision", "torchvision weights metadata '_ops' (GFLOPS)",
         "MACs of conv, linear and attention matmuls, bias excluded",
-        {k: (lambda f: (lambda c: exact_div(f(c), 2)))(f) for k, f in _FCM.items()},
+        _torchvision_rules(),
         description="torchvision's published GFLOPS are FlopCounterMode's total / 2, rounded "
-        "to 3 decimals: multiply-accumulates of convolutions and matrix products only",
+        "to 3 decimals: multiply-accumulates of convolutions and matrix products only "
+        "(attention products however written: matmul, einsum, or SDPA counted as its math)",
         source="torchvision/models/*.py Weights meta '_ops'; docs/peer-tools.md cross-check",
-        quirks=("bias adds, norms, activations, pools and adds are not counted",)),
+        quirks=("bias adds, norms, activations, pools and adds are not counted",
+                "scaled_dot_product_attention: every (query, key) pair, masks included, as "
+                "its math and FlopCounterMode's CUDA formula count it")),
     _tc("fvcore", "fvcore 0.1.5.post20221221 FlopCountAnalysis(model, x).total()",
         "MACs ('one fused multiply-add is one flop') + norm/pool/upsample extras",
         _fvcore_rules(),
@@ -772,10 +873,14 @@ TOOL_CONVENTIONS: Mapping[str, ToolConvention] = MappingProxyType({c.name: c for
         last_call_only=True, source="torchstat/compute_madd.py",
         quirks=("only 2-D layers (Conv2d, BatchNorm2d, pools, ReLU, Linear ...) are known",
                 "a module called several times keeps its last call only",
-                "BatchNorm2d counts 4 x numel")),
+                "BatchNorm2d counts 4 x numel",
+                "fails (AssertionError in compute_Linear_madd) on any model with a Linear on "
+                "more than 2-D inputs (ConvNeXt, Swin, MaxViT, transformers); the preset "
+                "still applies its rules, with no tool number to match")),
     _tc("torchstat-flops", "torchstat 0.0.7 ModelStat(model, (C, H, W)) 'Flops'",
         "MAC-like count of one sample", _torchstat_rules("flops"), batch="sample",
         last_call_only=True, source="torchstat/compute_flops.py",
         quirks=("Linear bias ignored, conv bias counted", "ConvTranspose2d: 0",
-                "a module called several times keeps its last call only")),
+                "a module called several times keeps its last call only",
+                "fails on any model with a Linear on more than 2-D inputs (as torchstat-madd)")),
 )})

@@ -61,6 +61,9 @@ class Row:
     a tensor that comes from outside the report (the model's input, or a memory passed in).
     Paths need not be unique (one PyTorch module called several times keeps one path), row
     indices are. Liveness (`layercalc.peak_memory`), saved activations and fusion read it.
+
+    ``once`` marks work done once per forward pass rather than once per sample (a bias table
+    or mask shared by the whole batch, as in Swin): its cost is not scaled by the batch.
     """
 
     path: str
@@ -70,6 +73,7 @@ class Row:
     cost: Cost
     call: str = "module"
     sources: tuple = ()
+    once: bool = False
 
     @property
     def kind(self) -> str:
@@ -163,7 +167,7 @@ class Report(TableRenderers):
 
         rows = tuple(
             Row(r.path, r.layer, sub_shape(r.input_shape), sub_shape(r.output_shape),
-                r.cost.subs(*args, **kwargs).map(_int), r.call, r.sources)
+                r.cost.subs(*args, **kwargs).map(_int), r.call, r.sources, r.once)
             for r in self.rows
         )
         return Report(rows, sub_shape(self.input_shape), sub_shape(self.output_shape),

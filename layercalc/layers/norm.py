@@ -33,7 +33,7 @@ from ._base import Layer, dim, flag
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
-    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "LayerNorm2d",
 ]
 
 _LAYOUT = {1: "(C, L)", 2: "(C, H, W)", 3: "(C, D, H, W)"}
@@ -322,6 +322,46 @@ class LayerNorm(Layer):
         ops = _affine(_stats_ops(groups, n), elements, affine, affine and self.bias)
         return Cost(params=as_count(params), ops=ops, weight_reads=as_count(params),
                     act_reads=elements, writes=elements)
+
+
+@dataclass(frozen=True)
+class LayerNorm2d(LayerNorm):
+    """Channels-first layer normalisation, as torchvision ConvNeXt's ``LayerNorm2d`` (a
+    ``torch.nn.LayerNorm`` subclass whose forward permutes ``(N, C, H, W)`` to channels-last,
+    calls ``F.layer_norm`` over ``C`` and permutes back): input ``(C, *spatial)``, each
+    position normalised over its ``C`` channels (Liu et al. 2022, "A ConvNet for the 2020s",
+    section 2.6: LayerNorm in place of BatchNorm).
+
+    Counts are `LayerNorm`'s with ``N = C`` and ``G = prod(spatial)`` groups; params ``2C``.
+    Arguments are ``nn.LayerNorm``'s (``normalized_shape`` must be the one channel count;
+    torchvision's ConvNeXt passes ``eps=1e-6``). The permutes are views (``F.layer_norm``'s
+    internal ``contiguous()`` copy is not counted).
+
+    References
+    ==========
+    .. [1] torchvision 0.29.1, ``torchvision/models/convnext.py``, ``LayerNorm2d``.
+
+    >>> c = LayerNorm2d(96, eps=1e-6).cost((96, 56, 56))
+    >>> c.params, c.ops == LayerNorm(96).cost((56, 56, 96)).ops
+    (192, True)
+    """
+
+    eps: float = 1e-5
+
+    def check(self) -> None:
+        if len(self.normalized_shape) != 1:
+            raise LayerSpecError(self.kind, f"normalized_shape (={fmt(self.normalized_shape)}) "
+                                 "must be one channel count")
+
+    def output_shape(self, x: Any) -> tuple[Dim, ...]:
+        shape = self._input(x, min_rank=1, layout="(C, *spatial)")
+        self._channels(shape, self.normalized_shape[0])
+        return shape
+
+    def cost(self, x: Any) -> Cost:
+        shape = self.output_shape(x)
+        layer = LayerNorm(self.normalized_shape, self.eps, self.elementwise_affine, self.bias)
+        return layer.cost((*shape[1:], shape[0]))
 
 
 @dataclass(frozen=True)

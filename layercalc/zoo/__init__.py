@@ -18,6 +18,7 @@ from types import MappingProxyType
 from ..errors import lookup
 from .alexnet import alexnet, seed_alexnet
 from .bert import bert, bert_base, bert_large
+from .convnext import convnext, convnext_base, convnext_large, convnext_small, convnext_tiny
 from .densenet import densenet, densenet121, densenet161, densenet169, densenet201
 from .efficientnet import (
     efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3, efficientnet_b4,
@@ -29,6 +30,7 @@ from .llama import (
     LLAMA_PRESETS, llama, llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
     llama_intermediate_size,
 )
+from .maxvit import maxvit, maxvit_t
 from .mnasnet import mnasnet, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3
 from .mamba import (
     MAMBA_PRESETS, mamba, mamba_1_4b, mamba_2_8b, mamba_130m, mamba_370m, mamba_790m,
@@ -52,6 +54,9 @@ from .shufflenet import (
 from .qwen2_moe import QWEN2_MOE_PRESETS, qwen1_5_moe_a2_7b, qwen2_moe
 from .squeezenet import squeezenet, squeezenet1_0, squeezenet1_1
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
+from .swin import (
+    swin_b, swin_s, swin_t, swin_transformer, swin_v2_b, swin_v2_s, swin_v2_t,
+)
 from .vit import vision_transformer, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
 
 __all__ = [
@@ -83,6 +88,9 @@ __all__ = [
     "qwen2_moe", "qwen1_5_moe_a2_7b", "QWEN2_MOE_PRESETS",
     "mamba", "mamba_130m", "mamba_370m", "mamba_790m", "mamba_1_4b", "mamba_2_8b",
     "MAMBA_PRESETS",
+    "convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "swin_transformer", "swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b",
+    "maxvit", "maxvit_t",
 ]
 
 #: torchvision's CNN families added with issue 12 (DenseNet, ShuffleNet V2, SqueezeNet, RegNet,
@@ -116,6 +124,9 @@ MODELS: MappingProxyType[str, Callable] = MappingProxyType({
         *_CNN,
         mixtral_8x7b, mixtral_8x22b, qwen1_5_moe_a2_7b,
         mamba_130m, mamba_370m, mamba_790m, mamba_1_4b, mamba_2_8b,
+        convnext_tiny, convnext_small, convnext_base, convnext_large,
+        swin_t, swin_s, swin_b, swin_v2_t, swin_v2_s, swin_v2_b,
+        maxvit_t,
     )
 })
 
@@ -134,6 +145,9 @@ DEFAULT_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
     "qwen1_5_moe_a2_7b": (8192,),
     **{name: (2048,) for name in ("mamba_130m", "mamba_370m", "mamba_790m", "mamba_1_4b",
                                   "mamba_2_8b")},
+    # the crop size of torchvision's weights (Swin V2 takes any size; MaxViT only its own)
+    **{name: (3, 256, 256) for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
+    "maxvit_t": (3, 224, 224),
 })
 
 
@@ -150,6 +164,7 @@ WEIGHTS_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
     "efficientnet_b7": (3, 600, 600), "efficientnet_v2_s": (3, 384, 384),
     "efficientnet_v2_m": (3, 480, 480), "efficientnet_v2_l": (3, 480, 480),
     "regnet_y_128gf": (3, 384, 384),
+    **{name: (3, 256, 256) for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
 })
 
 

@@ -23,6 +23,7 @@ torch = require_torch()
 import torch_models as tm  # noqa: E402
 import torch_transformers as tt  # noqa: E402
 import twins_cnn as tc  # noqa: E402  (the issue-12 CNN families: test_zoo_cnn_vs_torch.py)
+import twins_vit as tv_twins  # noqa: E402
 
 from layercalc import LayerCalcError, analyze  # noqa: E402
 from layercalc.zoo import MODELS  # noqa: E402
@@ -66,9 +67,10 @@ def pair(request):
 
 
 #: Zoo models with no plain-PyTorch twin in torch_models.py, torch_transformers.py or
-#: twins_cnn.py yet (the transformer twins are checked in test_transformers_vs_torch.py, the
-#: CNN families of issue 12 in test_zoo_cnn_vs_torch.py). A model added to the zoo must get a
-#: twin or be listed here.
+#: twins_cnn.py or twins_vit.py yet (the transformer twins are checked in
+#: test_transformers_vs_torch.py, the CNN families of issue 12 in test_zoo_cnn_vs_torch.py, the
+#: ConvNeXt, Swin and MaxViT twins in test_vit_vs_torch.py). A model added to the zoo must get
+#: a twin or be listed here.
 NO_TWIN_YET: set = set()
 #: Zoo models checked against ``transformers`` itself on the meta device, with block twins in
 #: torch_moe_ssm.py (test_moe_ssm_vs_torch.py).
@@ -79,6 +81,7 @@ TRANSFORMERS_ORACLE = {"mixtral_8x7b", "mixtral_8x22b", "qwen1_5_moe_a2_7b", "ma
 def test_every_zoo_model_has_a_torch_twin():
     twinned = {n[: -len("_v1")] if n.startswith("resnet") and n.endswith("_v1") else n
                for n in NAMES} | set(tt.MODEL_BUILDERS) | set(tc.MODEL_BUILDERS)
+    twinned |= set(tv_twins.MODEL_BUILDERS)
     lacking = sorted(set(MODELS) - twinned - NO_TWIN_YET - TRANSFORMERS_ORACLE)
     assert not lacking, f"zoo models without a torch_models twin: {lacking}"
     assert not NO_TWIN_YET & twinned, "NO_TWIN_YET lists models that now have a twin"
