@@ -164,7 +164,6 @@ WEIGHTS_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
     "efficientnet_b7": (3, 600, 600), "efficientnet_v2_s": (3, 384, 384),
     "efficientnet_v2_m": (3, 480, 480), "efficientnet_v2_l": (3, 480, 480),
     "regnet_y_128gf": (3, 384, 384),
-    **{name: (3, 256, 256) for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
 })
 
 
