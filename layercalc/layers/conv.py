@@ -171,7 +171,7 @@ class _ConvNd(Layer):
             dots=outputs,
             bias_adds=outputs if self.bias else 0,
             weight_reads=params,
-            act_reads=prod(x),
+            act_reads=prod(self._input(x, self.ndim + 1)),
             writes=outputs,
             tap_reads=macs,  # no reuse: each MAC reads its input element (seed 004)
         )
@@ -292,7 +292,7 @@ class _ConvTransposeNd(Layer):
 
     def cost(self, x: Any) -> Cost:
         y = self.output_shape(x)
-        shape = tuple(as_count(v) for v in x)
+        shape = self._input(x, self.ndim + 1)
         per_in = exact_div(self.out_channels, self.groups) * prod(self.kernel_size)
         macs = as_count(self.in_channels * per_in * prod(shape[1:]))
         landed: Dim = 1

@@ -24,7 +24,7 @@ from ..dims import (
     Dim, as_count, as_dim, eq, exact_div, fdiv, fmt, ge, prod, require, smax, truth,
 )
 from ..errors import LayerSpecError, ShapeError
-from ._base import AXIS_NAMES, Layer, choice, flag
+from ._base import AXIS_NAMES, Layer, choice, flag, probability, real
 
 __all__ = [
     "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "Reshape",
@@ -60,13 +60,8 @@ class Dropout(Identity):
     Cost()
     """
 
-    p: float = 0.5
+    p: float = probability(0.5)
     inplace: bool = flag(False)
-
-    def check(self) -> None:
-        ok = isinstance(self.p, Number) and not isinstance(self.p, bool) and 0 <= self.p <= 1
-        if not ok:
-            raise LayerSpecError(self.kind, f"p (={self.p!r}) must be a probability in [0, 1]")
 
 
 @dataclass(frozen=True)
@@ -366,6 +361,8 @@ def _scale(value: Any, kind: str) -> Any:
                 f"scale_factor (={value}) must be positive")
         return value
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise LayerSpecError(kind, f"scale_factor (={value!r}) must be a finite number")
         value = Fraction(value)  # exact: a float is a binary fraction
     if not value > 0:
         raise LayerSpecError(kind, f"scale_factor (={value!r}) must be positive")
@@ -485,8 +482,8 @@ class Upsample(_Resize):
     size: Any = None
     scale_factor: Any = None
     mode: str = choice("nearest", _MODES)
-    align_corners: Any = None
-    recompute_scale_factor: Any = None
+    align_corners: Any = flag(None, optional=True)
+    recompute_scale_factor: Any = flag(None, optional=True)
 
     def check(self) -> None:
         if self.align_corners is not None and self.mode not in _MODE_NDIM:
@@ -617,7 +614,7 @@ class ZeroPad3d(_PadNd):
 class ConstantPad1d(_PadNd):
     """``torch.nn.ConstantPad1d(padding, value)``: as `ZeroPad1d`, any constant."""
 
-    value: float
+    value: float = real(allow_inf=True, allow_nan=True)
     ndim = 1
 
 
@@ -629,7 +626,7 @@ class ConstantPad2d(_PadNd):
     (1, 6, 6)
     """
 
-    value: float
+    value: float = real(allow_inf=True, allow_nan=True)
     ndim = 2
 
 
@@ -637,5 +634,5 @@ class ConstantPad2d(_PadNd):
 class ConstantPad3d(_PadNd):
     """``torch.nn.ConstantPad3d(padding, value)``: as `ZeroPad3d`, any constant."""
 
-    value: float
+    value: float = real(allow_inf=True, allow_nan=True)
     ndim = 3

@@ -17,7 +17,7 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import Dim, as_count, as_dim, fmt, ge, prod, require, truth
-from ..errors import LayerSpecError
+from ..errors import LayerSpecError, ShapeError
 from ..shapes import adaptive_window_sum, pool_last_start, pool_out, valid_taps
 from ._base import AXIS_NAMES, Layer, check_window_fits, dims, flag, per_axis
 
@@ -268,21 +268,46 @@ class AvgPool2d(_AvgPoolNd):
 
 @dataclass(frozen=True)
 class AvgPool3d(_AvgPoolNd):
-    """As `_AvgPoolNd` with three spatial axes, like ``torch.nn.AvgPool3d``."""
+    """As `_AvgPoolNd` with three spatial axes, like ``torch.nn.AvgPool3d``.
+
+    PyTorch's ``avg_pool3d`` also requires the input itself (before padding) to be at least
+    the kernel along every axis (``RuntimeError: input image ... smaller than kernel size``),
+    even where padding or ``ceil_mode`` would give an output; layercalc checks the same.
+    (AvgPool1d/2d and the max pools have no such rule.)
+
+    >>> AvgPool3d(3, padding=1).output_shape((1, 2, 5, 5))
+    Traceback (most recent call last):
+    ...
+    layercalc.errors.ShapeError: AvgPool3d: input size along depth (=2) must be at least kernel_size (=3), as PyTorch's avg_pool3d requires.
+    """
 
     ndim = 3
+
+    def output_shape(self, x: Any) -> tuple[Dim, ...]:
+        shape = self._input(x, 4, layout=_LAYOUT[3])
+        for axis, n, k in zip(AXIS_NAMES[3], shape[1:], self.kernel_size):
+            require(ge(n, k), self.kind,
+                    lambda: f"input size along {axis} (={fmt(n)}) must be at least "
+                    f"kernel_size (={fmt(k)}), as PyTorch's avg_pool3d requires",
+                    error=ShapeError)
+        return super().output_shape(shape)
 
 
 # -- adaptive pooling ----------------------------------------------------------------------
 def _output_size_field() -> Any:
     """``output_size``: one value or ``ndim`` values, each a size or ``None`` (keep the input
-    size along that axis)."""
+    size along that axis; 2d and 3d only: PyTorch's ``adaptive_avg_pool1d`` takes ints)."""
 
     def convert(layer: Layer, name: str, value: Any) -> tuple[Any, ...]:
         vals = per_axis(layer, name, value)
+        if layer.ndim == 1 and None in vals:
+            raise LayerSpecError(layer.kind, f"{name} (={fmt(value)}) must be a size; None "
+                                 "(keep the input size) is for the 2d and 3d pools, as in "
+                                 "PyTorch")
         return tuple(None if v is None else as_dim(v, layer.kind, name) for v in vals)
 
-    return field(metadata={"convert": convert})
+    return field(metadata={"convert": convert, "kind": "dims", "minimum": 1,
+                           "optional": True})
 
 
 @dataclass(frozen=True)
