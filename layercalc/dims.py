@@ -268,8 +268,11 @@ def as_dim(value: Any, owner: str, field: str, *, minimum: int | None = 1,
 def _as_expr_dim(value: sp.Basic, owner: str, field: str, minimum: int | None, integer: bool,
                  limit: int, error: type) -> Dim:
     if not isinstance(value, sp.Expr):
-        raise error(owner, f"{field} (={show(value)}) must be an integer expression, not a "
-                    f"{type(value).__name__}")
+        kind = ("a relation" if isinstance(value, sp.core.relational.Relational) else
+                "a logical value" if isinstance(value, sp.logic.boolalg.Boolean) else
+                f"a {type(value).__name__}")
+        raise error(owner, f"{field} (={show(value)}) must be an integer expression, not "
+                    f"{kind}")
     if value.is_Rational:  # a number that is not an Integer: a fraction
         if integer:
             raise error(owner, f"{field} (={show(value)}) must be an integer")
@@ -375,7 +378,8 @@ def _not_a(value: Any) -> str:
     if type(value).__module__ == "numpy" and hasattr(value, "shape"):
         return f", not a NumPy {getattr(value, 'dtype', 'array')} array" if getattr(
             value, "ndim", 0) else f", not a NumPy {value.dtype}"
-    return f", not a {type(value).__name__}"
+    name = type(value).__name__
+    return f", not {'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def _below(field: str, value: Any, minimum: int) -> str:
