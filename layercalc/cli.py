@@ -33,7 +33,7 @@ from .conventions import CONVENTIONS
 from .errors import LayerCalcError, ParseError
 from .layers import LAYERS
 from .network import analyze
-from .dims import show
+from .dims import show, to_expr
 from .parse import parse_dims
 
 __all__ = ["main", "parse_dims"]
@@ -253,7 +253,7 @@ def _roofline(args: argparse.Namespace) -> str:
                                as_count(sp.Add(*[p.time for p in ps]))))
         elif args.top is not None:
             slow = sorted(rl.points, reverse=True, key=lambda p: (
-                float(p.time) if sp.sympify(p.time).is_number else 0))
+                float(p.time) if to_expr(p.time).is_number else 0))
             groups = [(p.name, p.flops, p.bytes, p.intensity, p.bound or "-", p.time)
                       for p in slow[:args.top]]
         t = rl.total

@@ -24,7 +24,7 @@ from typing import Any
 import sympy as sp
 
 from .conventions import CONVENTIONS, ToolConvention, get_convention
-from .dims import Dim, as_count, prod
+from .dims import Dim, as_count, prod, to_expr
 from .report import Report, _plain, human
 
 __all__ = ["compare", "Comparison"]
@@ -97,7 +97,7 @@ class Comparison:
 
     def _name_multiple(self, kind: str, diff: Dim) -> str:
         for unit, n in self._units(kind):
-            q = (sp.cancel(sp.sympify(diff) / n) if type(n) is not int or n else None)
+            q = (sp.cancel(to_expr(diff) / n) if type(n) is not int or n else None)
             if q is not None and q.is_Rational and q != 0 and q.q <= 2 and abs(q) <= 8:
                 return f"{q} x {unit}"
         return ""

@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from .dims import MAX_NUMBER, Dim, as_count, as_dim, show
+from .dims import MAX_NUMBER, Dim, as_count, as_dim, show, subs_pairs
 from .errors import ArgumentError
 
 __all__ = ["Cost", "OP_KINDS", "PER_SAMPLE_FIELDS"]
@@ -194,8 +194,10 @@ class Cost:
         )
 
     def subs(self, *args: Any, **kwargs: Any) -> Cost:
-        """Substitute into every count, as ``sympy.Expr.subs``."""
-        return self.map(lambda e: e if type(e) is int else e.subs(*args, **kwargs))
+        """Substitute into every count, as ``sympy.Expr.subs`` (``(old, new)``, a dict or
+        pairs; checked by `layercalc.dims.subs_pairs`: no strings)."""
+        pairs = subs_pairs("Cost.subs", args)
+        return self.map(lambda e: e if type(e) is int else e.subs(pairs, **kwargs))
 
     @property
     def free_symbols(self) -> set[sp.Symbol]:

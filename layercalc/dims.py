@@ -25,7 +25,7 @@ from typing import Any, Union
 
 import sympy as sp
 
-from .errors import LayerSpecError
+from .errors import ArgumentError, LayerSpecError
 
 __all__ = [
     "Dim",
@@ -34,6 +34,8 @@ __all__ = [
     "truth",
     "require",
     "as_dim",
+    "to_expr",
+    "subs_pairs",
     "show",
     "as_real",
     "MAX_SIZE",
@@ -55,6 +57,24 @@ __all__ = [
 Dim = Union[int, sp.Expr]
 DimsLike = Union[Dim, Sequence[Dim]]
 Shape = tuple  # tuple[Dim, ...], batch excluded
+
+
+def to_expr(x: Any) -> sp.Expr:
+    """The SymPy form of a value layercalc already holds (an int, a SymPy object, a Fraction
+    or NumPy number): the one place that calls ``sympify``, with ``strict=True``, and never on
+    text: a string raises `ArgumentError` (text is parsed by `layercalc.parse_dims` only).
+
+    >>> to_expr(3), to_expr(sp.Symbol("H"))
+    (3, H)
+    """
+    if isinstance(x, sp.Basic):
+        return x
+    if type(x) is int:
+        return sp.Integer(x)
+    if isinstance(x, (str, bytes)):
+        raise ArgumentError("layercalc", f"text ({show(x)}) is not a number or a SymPy "
+                            "expression", "Parse sizes with layercalc.parse_dims.")
+    return sp.sympify(x, strict=True)
 
 
 def truth(cond: Any) -> bool | None:
@@ -96,7 +116,7 @@ def ge(a: Any, b: Any) -> Any:
     """``a >= b`` as a Python bool for ints, a SymPy relation (possibly undecided) otherwise."""
     if type(a) is int and type(b) is int:
         return a >= b
-    return sp.sympify(a) >= b
+    return to_expr(a) >= b
 
 
 def divides(d: Any, n: Any) -> Any:
@@ -108,7 +128,7 @@ def divides(d: Any, n: Any) -> Any:
     """
     if type(d) is int and type(n) is int:
         return n % d == 0
-    return False if (sp.sympify(n) / d).is_integer is False else None
+    return False if (to_expr(n) / d).is_integer is False else None
 
 
 def is_number(x: Any) -> bool:
@@ -130,7 +150,7 @@ def as_count(x: Any) -> Dim:
         return x
     if isinstance(x, numbers.Rational):
         return sp.Rational(x.numerator, x.denominator)
-    return sp.sympify(x)
+    return to_expr(x)
 
 
 #: The largest size `as_dim` accepts (``10**30``): far beyond any tensor, and small enough that
@@ -394,18 +414,47 @@ def _power(n: int) -> str:
     return f"10**{d}" if 10**d == n and d > 6 else str(n)
 
 
+def subs_pairs(owner: str, args: tuple) -> dict:
+    """The arguments of a ``subs(...)`` (``(old, new)``, a mapping, or pairs) as a checked
+    ``{old: new}`` dict: every `old` a SymPy object (never a string: ``sympy.subs`` would parse
+    it), every `new` through `as_dim` (integers or SymPy expressions; fractions allowed)."""
+    if len(args) == 2:
+        pairs = [tuple(args)]
+    elif len(args) == 1 and isinstance(args[0], dict):
+        pairs = list(args[0].items())
+    elif len(args) == 1 and isinstance(args[0], (list, tuple, set)):
+        pairs = list(args[0])
+    else:
+        raise ArgumentError(owner, f"subs takes (old, new), a dict or a list of pairs, got "
+                            f"{len(args)} arguments")
+    out = {}
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ArgumentError(owner, f"subs pair (={show(pair)}) must be (old, new)")
+        old, new = pair
+        if not isinstance(old, sp.Basic):
+            raise ArgumentError(owner, f"subs target (={show(old)}) must be a SymPy symbol or "
+                                "expression" + _not_a(old),
+                                "Parse text with layercalc.parse_dims." if isinstance(
+                                    old, (str, bytes)) else "")
+        v = as_dim(new, owner, f"value for {show(old)}", minimum=None, integer=False,
+                   limit=MAX_NUMBER, error=ArgumentError)
+        out[old] = sp.Integer(v) if type(v) is int else v
+    return out
+
+
 def fdiv(a: Dim, b: Dim) -> Dim:
     """``floor(a / b)``."""
     if type(a) is int and type(b) is int:
         return a // b
-    return as_count(sp.floor(sp.sympify(a) / b))
+    return as_count(sp.floor(to_expr(a) / b))
 
 
 def cdiv(a: Dim, b: Dim) -> Dim:
     """``ceiling(a / b)``."""
     if type(a) is int and type(b) is int:
         return -((-a) // b)
-    return as_count(sp.ceiling(sp.sympify(a) / b))
+    return as_count(sp.ceiling(to_expr(a) / b))
 
 
 def exact_div(a: Dim, b: Dim) -> Dim:
@@ -413,7 +462,7 @@ def exact_div(a: Dim, b: Dim) -> Dim:
     if type(a) is int and type(b) is int:
         q, r = divmod(a, b)
         return q if r == 0 else sp.Rational(a, b)
-    return as_count(sp.sympify(a) / b)
+    return as_count(to_expr(a) / b)
 
 
 def smax(*xs: Dim) -> Dim:

@@ -17,7 +17,7 @@ import sympy as sp
 
 from .conventions import Convention, ToolConvention, get_convention
 from .cost import Cost
-from .dims import Dim, as_count
+from .dims import Dim, as_count, subs_pairs, to_expr
 
 __all__ = ["Row", "Report", "human"]
 
@@ -144,10 +144,13 @@ class Report:
         return {k: Cost.sum(v) for k, v in out.items()}
 
     def subs(self, *args: Any, **kwargs: Any) -> Report:
-        """Substitute values for symbols in every row (and shapes)."""
+        """Substitute values for symbols in every row (and shapes); arguments as
+        ``sympy.Expr.subs``, checked by `layercalc.dims.subs_pairs` (no strings)."""
+        pairs = subs_pairs("Report.subs", args)
+        args = (pairs,)
 
         def sub(v: Any) -> Any:
-            return v if type(v) is int else sp.sympify(v).subs(*args, **kwargs)
+            return v if type(v) is int else to_expr(v).subs(*args, **kwargs)
 
         def sub_shape(s: tuple) -> tuple:
             if s and isinstance(s[0], tuple):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .dims import Dim, as_count, cdiv, fdiv, smax, truth
+from .dims import Dim, as_count, cdiv, fdiv, smax, truth, to_expr
 
 __all__ = [
     "effective_kernel",
@@ -35,7 +35,7 @@ def _min(a: Dim, b: Dim) -> Dim:
     constants), ``Min`` otherwise."""
     if type(a) is int and type(b) is int:
         return min(a, b)
-    t = truth(sp.sympify(a) <= b)
+    t = truth(to_expr(a) <= b)
     if t is not None:
         return a if t else b
     return sp.Min(a, b)
@@ -142,7 +142,7 @@ def _tap_count(n: Dim, t: Dim, s: Dim, p: Dim, d: Dim, last: Dim) -> Dim:
     if type(count) is int:
         return max(0, count)
     # floor(hi_num/s) >= lo - 1  <=>  hi_num >= (lo - 1)*s, decidable on the numerator
-    if truth(sp.sympify(hi_num) >= (lo - 1) * s):
+    if truth(to_expr(hi_num) >= (lo - 1) * s):
         return count
     return sp.Max(0, count)
 
@@ -167,7 +167,7 @@ def transposed_products(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, output_padding: 
         c = as_count(hi - lo + 1)
         if type(c) is int:
             return max(0, c)
-        return c if truth(sp.sympify(c) >= 0) else sp.Max(0, c)
+        return c if truth(to_expr(c) >= 0) else sp.Max(0, c)
 
     if type(k) is not int:
         t = sp.Dummy("t", integer=True, nonnegative=True)
@@ -205,7 +205,7 @@ def transposed_covered(
         v0 = _covered_numeric(n0, k, s, p, d, output_padding)
         v1 = _covered_numeric(n0 + 1, k, s, p, d, output_padding)
         a, b = v1 - v0, v0 - (v1 - v0) * n0
-        line = a * sp.sympify(n) + b
+        line = a * to_expr(n) + b
         exceptions = []
         for m in range(1, n0):
             if conv_transpose_out(m, k, s, p, d, output_padding) < 1:
@@ -217,9 +217,9 @@ def transposed_covered(
             return as_count(line), ""
         return sp.Piecewise(*exceptions, (line, True)), ""
     products = transposed_products(n, k, s, p, d, output_padding)
-    if truth(sp.sympify(s) >= d * (k - 1) + 1):
+    if truth(to_expr(s) >= d * (k - 1) + 1):
         return products, ""  # taps of neighbouring inputs never meet
-    if truth(sp.Eq(d, 1)) and truth(sp.sympify(k) >= s):
+    if truth(sp.Eq(d, 1)) and truth(to_expr(k) >= s):
         # contiguous hits [0, (n-1)s + k - 1], cropped by the window [p, p + out)
         out = conv_transpose_out(n, k, s, p, d, output_padding)
         return as_count(sp.Min(out, (n - 1) * s + k - p) - sp.Max(0, -p)), ""

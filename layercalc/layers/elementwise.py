@@ -21,7 +21,7 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import (
-    Dim, as_count, as_dim, eq, exact_div, fdiv, fmt, ge, prod, require, smax, truth,
+    Dim, as_count, as_dim, eq, exact_div, fdiv, fmt, ge, prod, require, smax, to_expr, truth,
 )
 from ..errors import LayerSpecError, ShapeError
 from ._base import AXIS_NAMES, Layer, choice, flag, probability, real
@@ -357,7 +357,7 @@ def _scale(value: Any, kind: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, (Number, sp.Basic)):
         raise LayerSpecError(kind, f"scale_factor (={value!r}) must be a positive number")
     if isinstance(value, sp.Basic):
-        require((sp.sympify(value) > 0) if value.is_number else None, kind,
+        require((to_expr(value) > 0) if value.is_number else None, kind,
                 f"scale_factor (={value}) must be positive")
         return value
     if isinstance(value, float):
@@ -442,7 +442,7 @@ def fdiv_scale(n: Dim, s: Any) -> Dim:
         return n * s
     if isinstance(s, sp.Rational) and type(n) is int:
         return fdiv(n * int(s.p), int(s.q))
-    return as_count(sp.floor(sp.sympify(n) * s))
+    return as_count(sp.floor(to_expr(n) * s))
 
 
 @dataclass(frozen=True)
