@@ -14,7 +14,7 @@ from ..cost import Cost
 from ..dims import (
     Dim, as_count, as_dim, divides, eq, exact_div, fmt, ge, prod, require, truth,
 )
-from ..errors import LayerSpecError, ShapeError
+from ..errors import LayerSpecError, LimitError, ShapeError
 from ..shapes import (
     conv_out,
     conv_transpose_out,
@@ -300,8 +300,11 @@ class _ConvTransposeNd(Layer):
         notes = []
         for n, k, s, p, d, op in zip(shape[1:], self.kernel_size, self.stride, self.padding,
                                      self.dilation, self.output_padding):
-            landed = landed * transposed_products(n, k, s, p, d, op)
-            c, note = transposed_covered(n, k, s, p, d, op)
+            try:
+                landed = landed * transposed_products(n, k, s, p, d, op)
+                c, note = transposed_covered(n, k, s, p, d, op)
+            except LimitError as e:
+                raise LimitError(self.kind, e.problem, e.hint) from None
             covered = covered * c
             if note:
                 notes.append(note)

@@ -16,9 +16,11 @@ from typing import Any
 import sympy as sp
 
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, fmt, ge, prod, require, truth
-from ..errors import LayerSpecError, ShapeError
-from ..shapes import adaptive_window_sum, pool_last_start, pool_out, valid_taps
+from ..dims import Dim, as_count, as_dim, fmt, ge, prod, require, to_expr, truth
+from ..errors import LayerSpecError, LimitError, ShapeError
+from ..shapes import (
+    SMALL_KERNEL, adaptive_window_sum, pool_last_start, pool_out, valid_taps,
+)
 from ._base import AXIS_NAMES, Layer, check_window_fits, dims, flag, per_axis
 
 __all__ = [
@@ -82,37 +84,39 @@ class _WindowPoolNd(Layer):
         notes = []
         for (n, k, s, p, d), o in zip(axes, y[1:]):
             last = pool_last_start(n, k, s, p, d, self.ceil_mode)  # type: ignore[attr-defined]
-            taps = taps * valid_taps(n, k, s, p, d, last)
-            h, note = _windows_hit(n, k, s, p, d, o)
+            try:
+                taps = taps * valid_taps(n, k, s, p, d, last)
+                h, note = _windows_hit(n, k, s, p, d, o, last)
+            except LimitError as e:
+                raise LimitError(self.kind, e.problem, e.hint) from None
             hit = hit * h
             if note:
                 notes.append(f"{self.kind}: {note}")
         return shape, y, prod(y), as_count(taps), as_count(hit), tuple(dict.fromkeys(notes))
 
 
-def _windows_hit_numeric(n: int, k: int, s: int, p: int, d: int, o: int) -> int:
-    return sum(1 for j in range(o) if any(0 <= j * s - p + t * d < n for t in range(k)))
-
-
-def _windows_hit(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, o: Dim) -> tuple[Dim, str]:
+def _windows_hit(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, o: Dim, last: Dim) -> tuple[Dim, str]:
     """Windows of one axis with at least one tap inside the input, and a note ('' if exact).
 
     Every window starts before the end of the input and ends at or after its start (padding is
     at most half the kernel), so when ``d <= n`` the taps, ``d`` apart, cannot skip the input:
     all ``o`` windows hit it. Only a dilation larger than the input can leave a window on
-    padding alone (PyTorch outputs -inf there, with no compare).
+    padding alone (PyTorch outputs -inf there, with no compare). Then (``n <= d``) no window
+    holds two valid taps, so the windows hit are the valid taps (`valid_taps`), a closed form.
     """
     if truth(ge(n, d)):
         return o, ""
-    if all(type(v) is int for v in (n, k, s, p, d, o)):
-        return _windows_hit_numeric(n, k, s, p, d, o), ""
+    if all(type(v) is int for v in (n, k, s, p, d)):
+        return valid_taps(n, k, s, p, d, last), ""
     if type(d) is int and all(type(v) is int for v in (k, s, p)) and type(n) is not int:
+        if d > SMALL_KERNEL:  # one closed form for the small sizes instead of d - 1 cases
+            return sp.Piecewise((valid_taps(n, k, s, p, d, last), sp.Lt(n, d)), (o, True)), ""
         cases = []
         for m in range(1, d):
-            om = o.subs(n, m) if isinstance(o, sp.Basic) else o
-            om = as_count(om)
+            om = as_count(to_expr(o).subs(n, m))
             if type(om) is int and om >= 1:
-                hm = _windows_hit_numeric(m, k, s, p, d, om)
+                lm = as_count(to_expr(last).subs(n, m))
+                hm = valid_taps(m, k, s, p, d, lm)
                 if hm != om:
                     cases.append((hm, sp.Eq(n, m)))
         if not cases:
@@ -328,7 +332,10 @@ class _AdaptivePoolNd(Layer):
                 taps = taps * n
             else:
                 out.append(m)
-                taps = taps * adaptive_window_sum(n, m)
+                try:
+                    taps = taps * adaptive_window_sum(n, m)
+                except LimitError as e:
+                    raise LimitError(self.kind, e.problem, e.hint) from None
         return shape, (shape[0], *out), as_count(taps)
 
     def output_shape(self, x: Any) -> tuple[Dim, ...]:
