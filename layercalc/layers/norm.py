@@ -18,8 +18,8 @@ one div. An affine transform ``y*gamma + beta`` adds 1 mul and 1 add per element
 a bias). ``eps`` and ``momentum`` change no count.
 
 Validation follows PyTorch: ``eps`` is a real number >= 0 (PyTorch's batch_norm checks this;
-layercalc asks the same of LayerNorm, GroupNorm and RMSNorm, where PyTorch accepts a negative
-``eps`` and may take the square root of a negative number), ``momentum`` a real number or
+layercalc asks the same of InstanceNorm, LayerNorm, GroupNorm and RMSNorm, where PyTorch accepts
+a negative ``eps`` and may take the square root of a negative number), ``momentum`` a real number or
 ``None`` (unchecked range, as in PyTorch). Statistics computed from the input need more than one
 value per group (PyTorch's ``Expected more than 1 value per channel``); for BatchNorm with
 ``track_running_stats=False`` that is checked for the batch of one sample the count describes,
