@@ -42,7 +42,11 @@ def get_layer(name: str) -> type[Layer]:
 # Every helper below records what it accepts in the field's metadata (``kind`` and its
 # parameters) next to the converter, so that tools can read a layer's fields generically: the
 # fuzz test (tests/test_fuzz.py) generates valid and invalid values for every registered layer
-# from this metadata alone.
+# from this metadata alone. Keys: ``kind`` ("dim", "dims", "choice", "flag", "real"),
+# ``minimum`` (dim/dims/real; None: no bound), ``maximum``/``allow_inf``/``allow_nan`` (real),
+# ``optional`` (None accepted), ``options`` (choice; also strings a dims field accepts, such as
+# padding="same"), ``per_axis`` (dims: values per spatial axis, 2 for (left, right) padding;
+# None: any number, as normalized_shape). A custom converter should set them too.
 def _convert_dim(minimum: int, optional: bool) -> Callable[[Layer, str, Any], Dim]:
     def convert(layer: Layer, name: str, value: Any) -> Dim:
         if optional and value is None:

@@ -56,7 +56,8 @@ def _padding_field(default: Any = 0) -> Any:
             return tuple(as_dim(v, layer.kind, name, minimum=0) for v in value)
         return (as_dim(value, layer.kind, name, minimum=0),) * layer.ndim
 
-    return field(default=default, metadata={"convert": convert})
+    return field(default=default, metadata={"convert": convert, "kind": "dims", "minimum": 0,
+                                            "options": ("same", "valid")})
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from numbers import Number
 from typing import Any, ClassVar
 
 import sympy as sp
 
 from ..cost import Cost
 from ..dims import (
-    Dim, as_count, as_dim, eq, exact_div, fdiv, fmt, ge, prod, require, smax, to_expr, truth,
+    Dim, as_count, as_dim, as_real, eq, exact_div, fdiv, fmt, ge, prod, require, smax, to_expr,
+    truth,
 )
 from ..errors import LayerSpecError, ShapeError
 from ._base import AXIS_NAMES, Layer, choice, flag, probability, real
@@ -354,20 +354,15 @@ def _interp_ops(mode: str, nsp: int) -> tuple[dict[str, int], int]:
 
 
 def _scale(value: Any, kind: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (Number, sp.Basic)):
-        raise LayerSpecError(kind, f"scale_factor (={value!r}) must be a positive number")
-    if isinstance(value, sp.Basic):
-        require((to_expr(value) > 0) if value.is_number else None, kind,
-                f"scale_factor (={value}) must be positive")
-        return value
+    """A scale factor: a finite positive real (`as_real`), floats converted exactly."""
+    value = as_real(value, kind, "scale_factor")
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise LayerSpecError(kind, f"scale_factor (={value!r}) must be a finite number")
         value = Fraction(value)  # exact: a float is a binary fraction
-    if not value > 0:
-        raise LayerSpecError(kind, f"scale_factor (={value!r}) must be positive")
-    return sp.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) \
-        else value
+    if isinstance(value, Fraction):
+        value = sp.Rational(value.numerator, value.denominator)
+    if truth(to_expr(value) > 0) is False:
+        raise LayerSpecError(kind, f"scale_factor (={value}) must be positive")
+    return value
 
 
 @dataclass(frozen=True)
@@ -538,7 +533,8 @@ def _pad_field() -> Any:
                                  f"{', front, back' if n > 4 else ''}), got {fmt(vals)}")
         return tuple(as_dim(v, layer.kind, name, minimum=-(2 ** 62)) for v in vals)
 
-    return field(metadata={"convert": convert})
+    return field(metadata={"convert": convert, "kind": "dims", "minimum": None,
+                           "per_axis": 2})
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def _shape_field() -> Any:
             return tuple(as_dim(v, layer.kind, name) for v in value)
         return (as_dim(value, layer.kind, name),)
 
-    return field(metadata={"convert": convert})
+    return field(metadata={"convert": convert, "kind": "dims", "minimum": 1, "per_axis": None})
 
 
 # -- BatchNorm / InstanceNorm --------------------------------------------------------------

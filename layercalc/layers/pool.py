@@ -41,7 +41,8 @@ def _stride_field() -> Any:
             return layer.kernel_size  # type: ignore[attr-defined]  # converted before stride
         return plain.metadata["convert"](layer, name, value)
 
-    return field(default=None, metadata={"convert": convert})
+    return field(default=None, metadata={"convert": convert, "kind": "dims", "minimum": 1,
+                                         "optional": True})
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,8 @@ def _divisor_field() -> Any:
     def convert(layer: Layer, name: str, value: Any) -> Any:
         return None if value is None else as_dim(value, layer.kind, name)
 
-    return field(default=None, metadata={"convert": convert})
+    return field(default=None, metadata={"convert": convert, "kind": "dim", "minimum": 1,
+                                         "optional": True})
 
 
 @dataclass(frozen=True)
