@@ -98,7 +98,7 @@ def _exact(v: Any) -> Any:
     return v
 
 
-def evaluate(x: Any, **values: Any) -> Any:
+def evaluate(x: Any, /, **values: Any) -> Any:
     """Substitute ``name=value`` into an expression, a `Cost` or a `Report`; numbers come back
     as exact Python ints (or Fractions), symbols left unbound stay symbolic.
 
@@ -372,7 +372,7 @@ def _largest(arr: Any) -> int:
     return max(abs(int(arr.max())), abs(int(arr.min())))
 
 
-def sweep(x: Any, *, dtype: Any = None, frame: bool = False, **arrays: Any) -> Any:
+def sweep(x: Any, /, *, dtype: Any = None, frame: bool = False, **arrays: Any) -> Any:
     """Evaluate an expression over NumPy arrays (broadcast against each other), exactly.
 
     `x` is an expression, or a `Cost` / `Report` together with ``field=`` passed as the
