@@ -38,6 +38,7 @@ __all__ = [
     "subs_pairs",
     "show",
     "as_real",
+    "as_index",
     "MAX_SIZE",
     "MAX_NUMBER",
     "as_count",
@@ -313,6 +314,22 @@ def _as_expr_dim(value: sp.Basic, owner: str, field: str, minimum: int | None, i
                     f"{problem}")
     if minimum is not None:
         require(ge(value, minimum), owner, lambda: _below(field, value, minimum), error=error)
+    return value
+
+
+def as_index(value: Any, owner: str, field: str, *, optional: bool = False,
+             error: type = LayerSpecError) -> Any:
+    """An axis or index (``dim=-1``, ``start_dim``): a Python or NumPy integer, not ``bool``,
+    of magnitude below 2**63 (PyTorch's int64), or ``None`` when `optional`."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or isinstance(
+            value, sp.Basic):
+        raise error(owner, f"{field} (={show(value)}) must be an integer"
+                    + (" or None" if optional else ""))
+    value = int(value)
+    if abs(value) >= 2**63:
+        raise error(owner, f"{field} (={show(value)}) is out of range")
     return value
 
 

@@ -122,8 +122,12 @@ SMALL_KERNEL = 64
 #: Most terms a closed form may still need to list one by one (edge taps of a dilated kernel,
 #: residue classes of a transposed convolution, small-size exceptions) before `LimitError`:
 #: symbolic sizes / numeric sizes.
-MAX_TERMS = 4096
+MAX_TERMS = 128
 MAX_NUMERIC_TERMS = 1_000_000
+#: Most divisors of a numeric size in the symbolic adaptive-pooling window count (every
+#: divisor costs a floor and a ceiling, and SymPy builds each in milliseconds); 48 covers every
+#: output size below 5040 (the first number with more divisors).
+MAX_DIVISORS = 48
 
 
 def _limit(what: str, count: Any, symbolic: bool) -> None:
@@ -186,7 +190,7 @@ def valid_taps(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, last: Dim) -> Dim:
     if type(d) is not int or type(p) is not int or type(reach) is not int:
         _limit("the valid-tap count of a large kernel with symbolic dilation or padding", k,
                True)
-        return as_count(sum(_tap_count(n, t, s, p, d, last) for t in range(k)))
+        return as_count(sp.Add(*[_tap_count(n, t, s, p, d, last) for t in range(k)]))
     t_lo = -(-p // d)  # first tap never on the left padding
     t_hi = min(k - 1, reach // d) if reach >= 0 else -1
     middle = max(0, t_hi - t_lo + 1)
@@ -196,10 +200,9 @@ def valid_taps(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, last: Dim) -> Dim:
         edges += list(range(t_hi + 1, k))
     else:
         _limit("the valid-tap count of a large dilated kernel", k, not numeric)
-    total = as_count(middle * (J + 1)) if middle else 0
-    for t in edges:
-        total = total + _tap_count(n, t, s, p, d, last)
-    return as_count(total)
+    terms = [_tap_count(n, t, s, p, d, last) for t in edges]
+    return as_count(sp.Add(middle * (J + 1), *terms) if not numeric else
+                    middle * (J + 1) + sum(terms))
 
 
 def _tap_count(n: Dim, t: Dim, s: Dim, p: Dim, d: Dim, last: Dim) -> Dim:
@@ -253,10 +256,10 @@ def transposed_products(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, output_padding: 
             if middle else list(range(k))
         _limit("the product count of a large transposed-convolution kernel", len(edges),
                type(n) is not int)
-        total: Dim = as_count(middle * n)
-        for t in edges:
-            total = total + count(t)
-        return as_count(total)
+        terms = [count(t) for t in edges]
+        if type(n) is int:
+            return as_count(middle * n + sum(terms))
+        return as_count(sp.Add(middle * n, *terms))
     if k > SMALL_KERNEL:
         _limit("the product count of a large transposed-convolution kernel", k, True)
     total = 0
@@ -265,7 +268,8 @@ def transposed_products(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, output_padding: 
     return as_count(total)
 
 
-def _covered_classes(k: int, s: int, p: int, d: int, output_padding: int) -> list:
+def _covered_classes(k: int, s: int, p: int, d: int, output_padding: int,
+                     symbolic: bool = False) -> list:
     """Per residue class of a transposed convolution's hits (see `transposed_covered`):
     ``(m, lo, e)``: the class's number of taps, the first class coordinate inside the output
     window, and ``hi = n - 1 + e`` for the last one."""
@@ -273,7 +277,7 @@ def _covered_classes(k: int, s: int, p: int, d: int, output_padding: int) -> lis
     s1, d1 = s // g, d // g
     classes = min(s1, k)
     _limit("the covered-output count of a transposed convolution (residue classes)", classes,
-           False)
+           symbolic)
     out = []
     for c in range(classes):
         m = (k - 1 - c) // s1 + 1
@@ -335,7 +339,7 @@ def transposed_covered(
             return _covered_count(n, *params), ""
         d1 = d // math.gcd(s, d)
         terms: dict[int, int] = {}
-        for m, lo, e in _covered_classes(*params):
+        for m, lo, e in _covered_classes(*params, symbolic=True):
             kappa = min(e, (m - 1) * d1) - max(lo, 0)
             terms[kappa] = terms.get(kappa, 0) + 1
         line = as_count(sp.Add(*[c * sp.Max(0, n + kappa) for kappa, c in terms.items()]))
@@ -378,7 +382,7 @@ def adaptive_window_sum(n: Dim, m: Dim) -> Dim:
     (``sum_{o=1}^{m} ceil(o n/m) = sum_{o=1}^{m} floor(o n/m) + m - gcd(n, m)``, and the floors
     of ``o = 0 .. m-1`` and ``1 .. m`` differ by ``n``). For a symbolic size and a numeric one
     ``q``, ``gcd(n, q) = sum_{e | q} phi(e) [e | n]`` with ``[e | n] = floor(n/e) - ceiling(n/e)
-    + 1``: one term per divisor of ``q`` (`LimitError` past `MAX_TERMS` divisors, or when ``q``
+    + 1``: one term per divisor of ``q`` (`LimitError` past `MAX_DIVISORS` divisors, or when ``q``
     cannot be factored quickly). Two symbolic sizes: an unevaluated ``Sum``.
 
     >>> adaptive_window_sum(10, 3)  # windows [0,4) [3,7) [6,10)
@@ -407,8 +411,10 @@ def _symbolic_gcd(x: Dim, q: int) -> Dim:
         raise LimitError("layercalc", f"the size {q} cannot be factored quickly to count "
                          "adaptive-pooling windows over a symbolic size",
                          "Give the other size as a number.")
-    _limit("the adaptive-pooling window count", int(divisor_count(q)), True)
-    total: Dim = 0
-    for e in sp.divisors(q):
-        total = total + totient(e) * (fdiv(x, e) - cdiv(x, e) + 1)
-    return as_count(total)
+    divisors = int(divisor_count(q))
+    if divisors > MAX_DIVISORS:
+        raise LimitError("layercalc", f"the adaptive-pooling window count over a symbolic size "
+                         f"needs one term per divisor of {q}, {divisors} of them (at most "
+                         f"{MAX_DIVISORS})", "Give the other size as a number.")
+    terms = [totient(e) * (fdiv(x, e) - cdiv(x, e) + 1) for e in sp.divisors(q)]
+    return as_count(sp.Add(*terms))  # one Add: summing one by one is quadratic

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..cost import Cost
-from ..dims import Dim, as_count, eq, exact_div, fmt, prod, require, truth
+from ..dims import Dim, as_count, as_index, eq, exact_div, fmt, prod, require, truth
 from ..errors import LayerSpecError, ShapeError
 from ._base import Layer, choice, dim, flag, real
 
@@ -265,8 +265,8 @@ class _SoftmaxBase(Layer):
         d = self.dim
         if d is None:
             return
-        if isinstance(d, bool) or not isinstance(d, int):
-            raise LayerSpecError(self.kind, f"dim (={d!r}) must be an integer or None")
+        d = as_index(d, self.kind, "dim", optional=True)
+        object.__setattr__(self, "dim", d)
         if d == 0:
             raise LayerSpecError(
                 self.kind, "dim (=0) is the batch axis; shapes here exclude the batch",

@@ -20,7 +20,7 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import (
-    Dim, as_count, as_dim, as_real, eq, exact_div, fdiv, fmt, ge, prod, require, smax, to_expr,
+    Dim, as_count, as_dim, as_index, as_real, eq, exact_div, fdiv, fmt, ge, prod, require, smax, to_expr,
     truth,
 )
 from ..errors import LayerSpecError, ShapeError
@@ -81,9 +81,7 @@ class Dropout3d(Dropout):
 
 # -- views -------------------------------------------------------------------------------------
 def _int_field(name: str, value: Any, kind: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise LayerSpecError(kind, f"{name} (={value!r}) must be an integer")
-    return value
+    return as_index(value, kind, name)
 
 
 @dataclass(frozen=True)
@@ -108,6 +106,7 @@ class Flatten(Layer):
     def check(self) -> None:
         for name in ("start_dim", "end_dim"):
             v = _int_field(name, getattr(self, name), self.kind)
+            object.__setattr__(self, name, v)
             if v == 0:
                 raise LayerSpecError(
                     self.kind, f"{name} (=0) is the batch axis; shapes here exclude the batch",
@@ -308,7 +307,7 @@ class Concat(_MultiInput):
     dim: int = 0
 
     def check(self) -> None:
-        _int_field("dim", self.dim, self.kind)
+        object.__setattr__(self, "dim", _int_field("dim", self.dim, self.kind))
 
     def output_shape(self, *shapes: Any) -> tuple[Dim, ...]:
         ins = self._inputs(shapes)

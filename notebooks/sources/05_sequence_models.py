@@ -102,7 +102,7 @@ biases: $8h$, $0$ and $4h$. A second layer reads the first layer's $h$ outputs, 
 $I$ is $h$ (or $2h$ when bidirectional).
 """),
 ("code", r"""
-I, h, T, P = lc.symbols("I h T P")
+I, h, T, P = lc.symbols("I_f h T P")  # "I" would print as SymPy's imaginary unit
 
 lstm = lc.LSTM(I, h)
 per_sequence = lstm.cost((T, I))
