@@ -157,10 +157,10 @@ class Cost:
 
     def batched(self, n: Dim) -> Cost:
         """The cost of `n` samples: work and activation traffic times `n`; params, buffers and
-        weight reads unchanged (weights are read once per batch). `n` is a size (`as_dim`)."""
+        weight reads unchanged (weights are read once per batch). `n` is a count (`as_dim`, >= 0)."""
         if type(n) is int and n == 1:
             return self
-        n = as_dim(n, "Cost.batched", "n", error=ArgumentError)
+        n = as_dim(n, "Cost.batched", "n", minimum=0, error=ArgumentError)
         return replace(
             self,
             **{f: getattr(self, f) * n for f in PER_SAMPLE_FIELDS},
