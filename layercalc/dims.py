@@ -117,7 +117,10 @@ def ge(a: Any, b: Any) -> Any:
     """``a >= b`` as a Python bool for ints, a SymPy relation (possibly undecided) otherwise."""
     if type(a) is int and type(b) is int:
         return a >= b
-    return to_expr(a) >= b
+    d = to_expr(a) - b  # the difference first: SymPy rewrites ceiling(x) >= ceiling(x) + 1
+    if d.is_Number:     # into x > ceiling(x), which it then cannot decide
+        return bool(d >= 0)
+    return d >= 0
 
 
 def divides(d: Any, n: Any) -> Any:

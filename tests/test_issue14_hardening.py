@@ -452,3 +452,15 @@ def test_issue14_reserved_symbol_names(name):
 def test_issue14_canonical_names_still_accepted():
     """S (key length), N and Q print as themselves; layercalc never parses them with SymPy."""
     assert [s.name for s in lc.symbols("S N Q C_in")] == ["S", "N", "Q", "C_in"]
+
+
+def test_issue14_fuzz_finding_empty_symbolic_slice():
+    """Found by tests/test_fuzz.py: ``Slice(c, c)`` with ``c = ceiling(H/2)`` was accepted (SymPy
+    rewrites ``ceiling(x) >= ceiling(x) + 1`` into the undecidable ``x > ceiling(x)``) and gave
+    a channel size of 0. `dims.ge` now compares the difference."""
+    c = sp.ceiling(H / 2)
+    with pytest.raises(lc.LayerSpecError) as info:
+        lc.Slice(c, c)
+    assert str(info.value) == ("Slice: stop (=ceiling(H/2)) must be greater than start "
+                               "(=ceiling(H/2)).")
+    assert lc.Slice(c, c + 1).output_shape((c + 1, 4)) == (1, 4)
