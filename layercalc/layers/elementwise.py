@@ -355,6 +355,8 @@ def _interp_ops(mode: str, nsp: int) -> tuple[dict[str, int], int]:
 def _scale(value: Any, kind: str) -> Any:
     """A scale factor: a finite positive real (`as_real`), floats converted exactly."""
     value = as_real(value, kind, "scale_factor")
+    if isinstance(value, sp.Basic) and not value.is_number:  # symbolic: no sin(H), no floats
+        value = as_dim(value, kind, "scale_factor", minimum=None, integer=False)
     if isinstance(value, float):
         value = Fraction(value)  # exact: a float is a binary fraction
     if isinstance(value, Fraction):
