@@ -374,6 +374,10 @@ def as_real(value: Any, owner: str, field: str, *, minimum: Any = None, maximum:
             raise error(owner, f"{field} (={show(value)}) must be a finite number")
     if value != value:  # nan: no range applies
         return value
+    if truth(abs(to_expr(value)) > MAX_NUMBER) is True and not (
+            allow_inf and value in (float("inf"), float("-inf"))):
+        raise error(owner, f"{field} (={show(value)}) must be at most {_power(MAX_NUMBER)} in "
+                    "magnitude")
     in_range = _in_range(value, minimum, maximum)
     if in_range is False:
         if minimum == 0 and maximum == 1:

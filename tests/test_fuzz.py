@@ -19,6 +19,7 @@ examples (a few minutes): ``LAYERCALC_FUZZ=long python -m pytest tests/test_fuzz
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 
@@ -34,7 +35,7 @@ from strategies import any_layer, input_shapes
 
 LONG = os.environ.get("LAYERCALC_FUZZ", "") == "long"
 SCALE = 20 if LONG else 1
-FUZZ = settings(max_examples=12 * SCALE, deadline=None, derandomize=not LONG,
+FUZZ = settings(max_examples=30 * SCALE, deadline=None, derandomize=not LONG,
                 suppress_health_check=list(HealthCheck))
 NAMES = sorted(lc.LAYERS)
 
@@ -89,19 +90,26 @@ def test_issue14_fuzz_every_layer(name, data):
         _check_count(k, v, where)
 
 
+def _symbolic_fields(layer) -> bool:
+    values = [v for f in dataclasses.fields(layer) for v in (
+        getattr(layer, f.name) if isinstance(getattr(layer, f.name), tuple)
+        else (getattr(layer, f.name),))]
+    return any(isinstance(v, sp.Basic) and v.free_symbols for v in values)
+
+
 def _numeric(shapes) -> bool:
     return all(isinstance(s, tuple) and all(type(v) is int and v <= 4096 for v in s)
                for s in shapes)
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=6 * SCALE, deadline=None, derandomize=not LONG,
+@settings(max_examples=12 * SCALE, deadline=None, derandomize=not LONG,
           suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_issue14_symbolic_then_substituted_equals_numeric(name, data):
     """A size replaced by a symbol H, then H substituted back: the same counts."""
     layer, _ = data.draw(any_layer(name), label="layer")
-    if layer is None:
+    if layer is None or _symbolic_fields(layer):  # (symbolic fields: fuzzed above)
         return
     shapes = data.draw(input_shapes(layer), label="shapes")
     if not _numeric(shapes) or not shapes or not shapes[0]:
@@ -181,7 +189,7 @@ def test_issue14_fuzz_cli(model_file):
     models = [f"{model_file}:{fn}" for fn in ("build", "obj", "boom", "notamodel", "nope")]
     models += ["seed_alexnet", "resnet5", f"{model_file.parent}/missing.py:build"]
 
-    @settings(max_examples=80 * SCALE, deadline=None, derandomize=not LONG,
+    @settings(max_examples=150 * SCALE, deadline=None, derandomize=not LONG,
               suppress_health_check=list(HealthCheck))
     @given(args=argv(models))
     def run(args):

@@ -20,8 +20,8 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import (
-    Dim, as_count, as_dim, as_index, as_real, eq, exact_div, fdiv, fmt, ge, prod, require, smax, to_expr,
-    truth,
+    MAX_SIZE, Dim, as_count, as_dim, as_index, as_real, eq, exact_div, fdiv, fmt, ge, prod,
+    require, show, smax, to_expr, truth,
 )
 from ..errors import LayerSpecError, ShapeError
 from ._base import AXIS_NAMES, Layer, choice, flag, probability, real
@@ -363,6 +363,8 @@ def _scale(value: Any, kind: str) -> Any:
         value = sp.Rational(value.numerator, value.denominator)
     if truth(to_expr(value) > 0) is False:
         raise LayerSpecError(kind, f"scale_factor (={value}) must be positive")
+    if truth(to_expr(value) > MAX_SIZE) is True:
+        raise LayerSpecError(kind, f"scale_factor (={show(value)}) must be at most 10**30")
     return value
 
 
@@ -420,8 +422,8 @@ class _Resize(Layer):
             scales = self._per_axis(self.scale_factor, nsp, "scale_factor", shape)  # type: ignore
             out = tuple(fdiv_scale(n, s) for n, s in zip(shape[1:], scales))
             for axis, n, o in zip(AXIS_NAMES[nsp], shape[1:], out):
-                require(ge(o, 1), self.kind, f"output size along {axis} would be {o} for "
-                        f"input size {n}", error=ShapeError)
+                require(ge(o, 1), self.kind, lambda: f"output size along {axis} would be "
+                        f"{fmt(o)} for input size {fmt(n)}", error=ShapeError)
         return (shape[0], *out)
 
     def cost(self, x: Any) -> Cost:
