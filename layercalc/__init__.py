@@ -21,12 +21,15 @@ from .conventions import get_convention as get_convention
 from .peers import TOOL_CONVENTIONS as TOOL_CONVENTIONS
 from .peers import ToolConvention as ToolConvention
 from .cost import Cost as Cost
+from .errors import ArgumentError as ArgumentError
 from .errors import LayerCalcError as LayerCalcError
+from .errors import LimitError as LimitError
 from .errors import LayerSpecError as LayerSpecError
 from .errors import MissingDependencyError as MissingDependencyError
 from .errors import ParseError as ParseError
 from .errors import ShapeError as ShapeError
 from .errors import UnknownNameError as UnknownNameError
+from .parse import parse_dims as parse_dims
 from .evaluate import evaluate as evaluate
 from .evaluate import sweep as sweep
 from .layers import *  # noqa: F401,F403  (the layer catalog: layers.__all__)
@@ -119,6 +122,7 @@ from .transformer import ViTEncoderBlock as ViTEncoderBlock
 
 
 __all__ = [
+    "ArgumentError", "LimitError", "parse_dims",
     "CONVENTIONS", "visible_scores", "Comparison", "Convention", "Cost", "Functional", "TOOL_CONVENTIONS",
     "ToolConvention", "compare", "LAYERS", "Layer", "LayerCalcError", "LayerSpecError",
     "Parallel", "ParseError", "Report", "Residual", "Row", "Sequential", "ShapeError", "Tied",

@@ -53,7 +53,7 @@ from typing import Any
 import sympy as sp
 
 from .cost import Cost
-from .dims import Dim, as_count, exact_div, prod, smin, truth
+from .dims import Dim, as_count, exact_div, prod, smin, truth, to_expr
 from .layers import (
     GELU, GRU, LSTM, RNN, SiLU, Add, ClassToken, Concat, Dropout, Embedding, GroupNorm,
     Hardsigmoid, Hardswish, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, Mul,
@@ -1114,8 +1114,8 @@ def _windows_covered(n: Dim, k: Dim, s: Dim, p: Dim, last: Dim) -> Dim:
     if all(type(v) is int for v in (n, k, s, p, last)):
         hit = {j * s - p + t for j in range(last // s + 1) for t in range(k)}
         return sum(1 for i in hit if 0 <= i < n)
-    if truth(sp.sympify(k) >= s) is True:  # windows touch or overlap: one interval
-        return as_count(smin(n, as_count(sp.floor(sp.sympify(last) / s) * s - p + k)))
+    if truth(to_expr(k) >= s) is True:  # windows touch or overlap: one interval
+        return as_count(smin(n, as_count(sp.floor(to_expr(last) / s) * s - p + k)))
     return valid_taps(n, k, s, p, 1, last)  # windows never overlap: every valid tap is distinct
 
 

@@ -16,14 +16,16 @@
     layercalc list models|layers|conventions|hardware
     layercalc --version
 
-MODEL is a zoo name (``resnet50``) or ``path/to/file.py:function`` returning a model. Symbolic
-sizes (``--input 3xHxW``) print formulas, abbreviated to fit a terminal (``--full`` prints them
-whole). Every output states its FLOPs convention; the default is ``exact``
+MODEL is a zoo name (``resnet50``) or ``path/to/file.py:function`` returning a model; the file
+is imported and run, so it must be trusted code (see SECURITY.md). Symbolic sizes (``--input
+3xHxW``) print formulas, abbreviated to fit a terminal (``--full`` prints them whole). Every
+output states its FLOPs convention; the default is ``exact``
 (`layercalc.conventions.DEFAULT_CONVENTION`). ``--format table`` uses rich when the ``rich``
 extra is installed and standard output is a terminal, plain text otherwise (``text`` forces
-plain text); ``json`` follows the versioned schemas of docs/json-schema.md. Sizes are parsed
-with a strict grammar (integers and names only); the raw string never reaches ``sympify`` or
-``eval``, because ``sympify`` runs code.
+plain text); ``json`` follows the versioned schemas of docs/json-schema.md. Sizes are parsed by
+`layercalc.parse_dims` (integers, names and ``+ - * / ( )``); the raw string never reaches
+``sympify`` or ``eval``, because ``sympify`` runs code. ``--depth`` and ``--top`` are positive
+integers; summary and compare take one ``--batch``.
 
 A `LayerCalcError` prints ``layercalc: error: <message>`` on stderr and exits with 2, with no
 traceback. Anything else is a bug and keeps its traceback.
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,38 +46,25 @@ from .conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .errors import LayerCalcError, ParseError
 from .layers import LAYERS
 from .network import analyze
-from .symbols import symbols
+from .dims import show, to_expr
+from .parse import parse_dims
 
 __all__ = ["main", "parse_dims"]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_INT = re.compile(r"[0-9]+\Z")
+def _positive_int(text: str) -> int:
+    """argparse type of ``--depth`` and ``--top``: a positive integer (at most 6 digits)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 6 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return int(text)
 
 
-def parse_dims(text: str, what: str = "--input") -> tuple:
-    """Parse ``3x224x224``, ``3xHxW`` or ``3,H,W`` into sizes: integers and positive-integer
-    symbols. With ``x`` as separator, names cannot contain a lowercase ``x``; use commas then.
-
-    >>> parse_dims("3x224x224")
-    (3, 224, 224)
-    >>> parse_dims("3,H,W")
-    (3, H, W)
-    >>> parse_dims("3x__import__('os')")
-    Traceback (most recent call last):
-    ...
-    layercalc.errors.ParseError: --input "3x__import__('os')": "__import__('os')" is not a positive integer or a name
-    """
-    sep = "," if "," in text else "x"
-    parts = [p.strip() for p in text.split(sep)]
-    out: list[Any] = []
-    for p in parts:
-        if _INT.match(p) and int(p) > 0:
-            out.append(int(p))
-        elif _NAME.match(p):
-            out.append(symbols(p))
-        else:
-            raise ParseError(f"{what} {text!r}: {p!r} is not a positive integer or a name")
-    return tuple(out)
+def _one_batch(text: str) -> Any:
+    """``--batch`` of summary and compare: exactly one size."""
+    sizes = parse_dims(text, "--batch")
+    if len(sizes) != 1:
+        raise ParseError(f"--batch {text!r}: this command takes one batch size, got "
+                         f"{len(sizes)} (roofline takes a comma-separated list)")
+    return sizes[0]
 
 
 def _load_model(spec: str) -> tuple[Any, str]:
@@ -86,12 +74,28 @@ def _load_model(spec: str) -> tuple[Any, str]:
         if not path.is_file():
             raise ParseError(f"model file {file!r} does not exist")
         mod_spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert mod_spec is not None and mod_spec.loader is not None
+        if mod_spec is None or mod_spec.loader is None:
+            raise ParseError(f"model file {file!r} cannot be loaded as a Python module")
         module = importlib.util.module_from_spec(mod_spec)
-        mod_spec.loader.exec_module(module)
-        if not hasattr(module, func):
+        try:  # the file is trusted code (SECURITY.md); its errors become one line
+            mod_spec.loader.exec_module(module)
+        except LayerCalcError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise LayerCalcError(f"model file {file!r} raised {type(e).__name__} while "
+                                 f"loading: {e}") from None
+        if not func.isidentifier() or not hasattr(module, func):
             raise ParseError(f"{file} has no function {func!r}")
-        return getattr(module, func)(), func
+        build = getattr(module, func)
+        if not callable(build):
+            raise ParseError(f"{file}:{func} is not callable (it is {type(build).__name__} "
+                             f"{show(build)}); name a function returning a model")
+        try:
+            return build(), func
+        except LayerCalcError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise LayerCalcError(f"{file}:{func}() raised {type(e).__name__}: {e}") from None
     from .zoo import get_model
 
     return get_model(spec)(), spec
@@ -102,7 +106,7 @@ def _input_shape(args: argparse.Namespace) -> tuple:
     length for language models), else the crop size of its torchvision weights
     (``zoo.WEIGHTS_INPUTS``: EfficientNet-B7 at 600x600), else ``(3, 224, 224)``."""
     if args.input is not None:
-        return parse_dims(args.input)
+        return parse_dims(args.input, "--input")
     from .zoo import DEFAULT_INPUTS, WEIGHTS_INPUTS
 
     return DEFAULT_INPUTS.get(args.model, WEIGHTS_INPUTS.get(args.model, (3, 224, 224)))
@@ -144,7 +148,8 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--convention", default=DEFAULT_CONVENTION,
                    help="FLOPs convention (see `layercalc list conventions`; default: "
                    f"{DEFAULT_CONVENTION})")
-    s.add_argument("--depth", type=int, default=None, help="group rows by path depth (a "
+    s.add_argument("--depth", type=_positive_int, default=None,
+                   help="group rows by path depth (a "
                    "positive integer; every format)")
     s.add_argument("--by-kind", action="store_true", help="one row per layer kind (every "
                    "format)")
@@ -177,9 +182,10 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--convention", default=DEFAULT_CONVENTION,
                    help=f"FLOPs convention (default: {DEFAULT_CONVENTION})")
     rows = r.add_mutually_exclusive_group()
-    rows.add_argument("--top", type=int, default=None, help="show the N slowest layers")
-    rows.add_argument("--depth", type=int, default=None, help="show layers grouped by path "
-                      "depth")
+    rows.add_argument("--top", type=_positive_int, default=None,
+                      help="show the N slowest layers")
+    rows.add_argument("--depth", type=_positive_int, default=None,
+                      help="show layers grouped by path depth")
     r.add_argument("--fuse", action="store_true", help="fold BatchNorm and fuse activations "
                    "first (layercalc.fuse)")
     r.add_argument("--format", default="table", choices=_ROOFLINE_FORMATS,
@@ -197,7 +203,7 @@ def _summary(args: argparse.Namespace) -> str:
     _check_positive(args, "depth")
     model, name = _load_model(args.model)
     shape = _input_shape(args)
-    (batch,) = parse_dims(args.batch, "--batch")
+    batch = _one_batch(args.batch)
     conv = get_convention(args.convention)
     report = analyze(model, shape, batch=batch, name=name)
     group = {"depth": args.depth, "by_kind": args.by_kind}
@@ -214,7 +220,7 @@ def _compare(args: argparse.Namespace) -> str:
 
     model, name = _load_model(args.model)
     shape = _input_shape(args)
-    (batch,) = parse_dims(args.batch, "--batch")
+    batch = _one_batch(args.batch)
     names = None
     if args.conventions:
         names = [get_convention(n.strip()).name for n in args.conventions.split(",")]

@@ -26,7 +26,7 @@ import sympy as sp
 from . import format as fmt
 from ._version import __version__
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION, ToolConvention, get_convention
-from .dims import Dim, as_count, prod
+from .dims import Dim, as_count, prod, to_expr
 from .report import Report
 from .table import Column, Table, TableRenderers
 
@@ -108,7 +108,7 @@ class Comparison(TableRenderers):
 
     def _name_multiple(self, kind: str, diff: Dim) -> str:
         for unit, n in self._units(kind):
-            q = (sp.cancel(sp.sympify(diff) / n) if type(n) is not int or n else None)
+            q = (sp.cancel(to_expr(diff) / n) if type(n) is not int or n else None)
             if q is not None and q.is_Rational and q != 0 and q.q <= 2 and abs(q) <= 8:
                 return f"{q} x {unit}"
         return ""
@@ -214,7 +214,7 @@ class Comparison(TableRenderers):
         """Each convention's total as a formula when the sizes are symbolic (None otherwise)."""
         if not any(fmt.is_symbolic(v) for v in self.totals.values()):
             return None
-        body = r" \\ ".join(rf"\text{{{n}}} &= {sp.latex(sp.sympify(v))}"
+        body = r" \\ ".join(rf"\text{{{n}}} &= {sp.latex(to_expr(v))}"
                              for n, v in self.totals.items())
         return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import sympy as sp
 
-from .dims import Dim, as_count
+from .dims import MAX_NUMBER, Dim, as_count, as_dim, show, subs_pairs
+from .errors import ArgumentError
 
 __all__ = ["Cost", "OP_KINDS", "PER_SAMPLE_FIELDS"]
 
@@ -31,10 +32,25 @@ _COUNT_FIELDS = (
 )
 
 
+def _count(value: Any, name: str) -> Dim:
+    """A count: a non-negative int (at most `MAX_NUMBER`) or a SymPy expression, by
+    `layercalc.dims.as_dim`. Rationals are allowed: a *per-sample* count of work shared by the
+    whole batch (a mixture-of-experts capacity buffer split over the batch's samples) need not
+    be whole, though the batch's total is."""
+    if type(value) is int and 0 <= value <= MAX_NUMBER:
+        return value
+    return as_dim(value, "Cost", name, minimum=0, integer=False, limit=MAX_NUMBER,
+                  error=ArgumentError)
+
+
 def _clean_ops(ops: Mapping[str, Any]) -> Mapping[str, Dim]:
+    if not isinstance(ops, Mapping):
+        raise ArgumentError("Cost", f"ops (={show(ops)}) must be a mapping of op kind to count")
     out = {}
     for kind, n in ops.items():
-        n = as_count(n)
+        if not isinstance(kind, str):
+            raise ArgumentError("Cost", f"ops key (={show(kind)}) must be a string")
+        n = _count(n, f"ops[{kind!r}]")
         if not (type(n) is int and n == 0):
             out[kind] = n
     return MappingProxyType(dict(sorted(out.items())))
@@ -60,6 +76,10 @@ class Cost:
         multiply-accumulate or window tap (the "no reuse" memory model of seed 004). Defaults to
         ``act_reads`` for layers that read each input once anyway.
     notes : modelling assumptions a count depends on, stated rather than hidden.
+
+    Every count is validated by `layercalc.dims.as_dim`: a non-negative int or an integer SymPy
+    expression (``Cost(macs="3")``, ``Cost(macs=2.5)`` and ``Cost(macs=-1)`` raise
+    `~layercalc.errors.ArgumentError`).
 
     Costs add field by field, and ``cost * n`` (or ``cost.batched(n)``) is the cost of ``n``
     samples: it scales work and activation traffic, never params, buffers or weight reads.
@@ -87,9 +107,13 @@ class Cost:
             set_(self, "tap_reads", self.act_reads)
         for name in _COUNT_FIELDS:
             v = getattr(self, name)
-            if type(v) is not int:
-                set_(self, name, as_count(v))
+            if not (type(v) is int and 0 <= v <= MAX_NUMBER):
+                set_(self, name, _count(v, name))
         set_(self, "ops", _clean_ops(self.ops))
+        if isinstance(self.notes, str) or not isinstance(self.notes, (tuple, list)) or not all(
+                isinstance(n, str) for n in self.notes):
+            raise ArgumentError("Cost", f"notes (={show(self.notes)}) must be a tuple of "
+                                "strings")
         if not isinstance(self.notes, tuple):
             set_(self, "notes", tuple(self.notes))
 
@@ -136,13 +160,29 @@ class Cost:
 
     def batched(self, n: Dim) -> Cost:
         """The cost of `n` samples: work and activation traffic times `n`; params, buffers and
-        weight reads unchanged (weights are read once per batch)."""
+        weight reads unchanged (weights are read once per batch). `n` is a count (`as_dim`, >= 0)."""
         if type(n) is int and n == 1:
             return self
+        n = as_dim(n, "Cost.batched", "n", minimum=0, error=ArgumentError)
         return replace(
             self,
             **{f: getattr(self, f) * n for f in PER_SAMPLE_FIELDS},
             ops={k: v * n for k, v in self.ops.items()},
+        )
+
+    def scaled(self, factor: Any) -> Cost:
+        """Work and activation traffic times a non-negative rational `factor` (an average
+        multiplicity, such as a mixture-of-experts layer's expert passes per token, which need
+        not be a whole number per sample even though it is over the batch); params, buffers
+        and weight reads unchanged. Use `batched` for a number of samples."""
+        if type(factor) is int and factor == 1:
+            return self
+        factor = as_dim(factor, "Cost.scaled", "factor", minimum=0, integer=False,
+                        error=ArgumentError)
+        return replace(
+            self,
+            **{f: getattr(self, f) * factor for f in PER_SAMPLE_FIELDS},
+            ops={k: v * factor for k, v in self.ops.items()},
         )
 
     def __mul__(self, n: Dim) -> Cost:
@@ -173,8 +213,10 @@ class Cost:
         )
 
     def subs(self, *args: Any, **kwargs: Any) -> Cost:
-        """Substitute into every count, as ``sympy.Expr.subs``."""
-        return self.map(lambda e: e if type(e) is int else e.subs(*args, **kwargs))
+        """Substitute into every count, as ``sympy.Expr.subs`` (``(old, new)``, a dict or
+        pairs; checked by `layercalc.dims.subs_pairs`: no strings)."""
+        pairs = subs_pairs("Cost.subs", args)
+        return self.map(lambda e: e if type(e) is int else e.subs(pairs, **kwargs))
 
     @property
     def free_symbols(self) -> set[sp.Symbol]:

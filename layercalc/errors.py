@@ -21,6 +21,8 @@ __all__ = [
     "UnknownNameError",
     "ParseError",
     "MissingDependencyError",
+    "ArgumentError",
+    "LimitError",
 ]
 
 
@@ -45,6 +47,19 @@ class LayerSpecError(_LayerError, ValueError):
 
 class ShapeError(_LayerError, ValueError):
     """An input shape does not fit a layer, or shapes do not fit together in a network."""
+
+
+class ArgumentError(_LayerError, ValueError):
+    """A value given to a public function is not one it accepts: a size, count, batch or value
+    that is a string, a float, a bool, ``None``, non-integer, non-positive or too large, e.g.
+    ``analyze: batch (=2.5) must be an integer, not a float.`` The first part names the
+    function (or ``Cost``), the rest the argument, the value and what is allowed."""
+
+
+class LimitError(_LayerError, ValueError):
+    """A computation would exceed a documented limit of layercalc (a count that would need an
+    explicit sum of millions of symbolic terms, say). The message says which limit and how to
+    stay under it (usually: give a number instead of a symbol)."""
 
 
 class ParseError(LayerCalcError, ValueError):

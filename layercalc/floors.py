@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .dims import to_expr
+
 __all__ = ["canonical"]
 
 
@@ -50,7 +52,7 @@ def _merge_floor(arg: sp.Expr) -> sp.Expr:
                 p, q = inner
                 return _merge_floor(sp.expand(p + q * rest) / (q * den))
     # canonical constant: (P + c)/N -> floor((P + r)/N) + q, 0 <= r < N
-    const, var = sp.sympify(num).as_coeff_Add()
+    const, var = to_expr(num).as_coeff_Add()
     if den == 1:
         return num
     if const.is_Integer and var != 0:
@@ -65,7 +67,7 @@ def _pretty_floor(e: sp.floor) -> sp.Expr:
     if parts is None:
         return e
     num, den = parts
-    const, var = sp.sympify(num).as_coeff_Add()
+    const, var = to_expr(num).as_coeff_Add()
     if const.is_Integer and int(const) == den - 1 and var != 0 and den > 1:
         return sp.ceiling(var / den)
     return e
@@ -94,7 +96,7 @@ def canonical(e: sp.Expr) -> sp.Expr:
     >>> canonical(sp.floor((sp.floor((H - 1)/2) + 1 + 2 - 3)/2) + 1)
     ceiling(H/4)
     """
-    e = _to_floors(sp.sympify(e))
+    e = _to_floors(to_expr(e))
     # after merging, identical floors are the same SymPy object: expanding collects them
     e = sp.expand(e)
     return e.replace(lambda a: isinstance(a, sp.floor), _pretty_floor)

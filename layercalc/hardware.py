@@ -25,20 +25,21 @@ from typing import Any
 
 import sympy as sp
 
-from .dims import Dim, as_count
-from .errors import LayerCalcError, UnknownNameError, lookup
+from .dims import Dim, as_count, as_real, to_expr
+from .errors import ArgumentError, LayerCalcError, UnknownNameError, lookup
 
 __all__ = ["Hardware", "PRESETS", "AmbiguousNameError", "get_hardware", "get", "memory_bandwidth"]
 
 
-def _exact(x: Any) -> Any:
-    """Exact numbers: floats become rationals from their decimal repr, ints stay ints."""
+def _exact(x: Any, field: str = "value") -> Any:
+    """Exact numbers: floats become rationals from their decimal repr, ints stay ints; SymPy
+    expressions (symbolic peaks for teaching) pass. Checked by `as_real`: a finite number >= 0,
+    never a string."""
     if x is None:
         return None
+    x = as_real(x, "Hardware", field, minimum=0, error=ArgumentError)
     if isinstance(x, float):
         return as_count(sp.Rational(repr(x)))
-    if isinstance(x, str):
-        return as_count(sp.Rational(x))
     return as_count(x)
 
 
@@ -77,11 +78,13 @@ class Hardware:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "peak_flop_per_s",
-             MappingProxyType({k: _exact(v) for k, v in self.peak_flop_per_s.items()}))
+             MappingProxyType({k: _exact(v, f"peak_flop_per_s[{k!r}]")
+                               for k, v in self.peak_flop_per_s.items()}))
         set_(self, "sparse_flop_per_s",
-             MappingProxyType({k: _exact(v) for k, v in self.sparse_flop_per_s.items()}))
-        set_(self, "mem_bytes_per_s", _exact(self.mem_bytes_per_s))
-        set_(self, "on_chip_bytes", _exact(self.on_chip_bytes))
+             MappingProxyType({k: _exact(v, f"sparse_flop_per_s[{k!r}]")
+                               for k, v in self.sparse_flop_per_s.items()}))
+        set_(self, "mem_bytes_per_s", _exact(self.mem_bytes_per_s, "mem_bytes_per_s"))
+        set_(self, "on_chip_bytes", _exact(self.on_chip_bytes, "on_chip_bytes"))
 
     def __hash__(self) -> int:
         return hash((self.name, tuple(self.peak_flop_per_s.items()), self.mem_bytes_per_s))
@@ -106,7 +109,7 @@ class Hardware:
     def ridge(self, dtype: str = "fp32", *, sparse: bool = False) -> Any:
         """The ridge point ``pi / beta`` in FLOP/byte (seed 000's I_max): above it a kernel is
         compute-bound. Raises `LayerCalcError` if the bandwidth is not documented."""
-        return as_count(sp.sympify(self.peak(dtype, sparse=sparse)) / self.bandwidth())
+        return as_count(to_expr(self.peak(dtype, sparse=sparse)) / self.bandwidth())
 
     def bandwidth(self) -> Any:
         """Memory bandwidth in bytes/s; raises `LayerCalcError` when it is None."""
@@ -140,7 +143,7 @@ def memory_bandwidth(mem_clock_hz: Any, bus_width_bits: Any, channels: Any = 1) 
     >>> memory_bandwidth(1215 * 10**6, 5120), memory_bandwidth(2000 * 10**6, 32, 2)
     (1555200000000, 32000000000)
     """
-    return as_count(sp.sympify(_exact(mem_clock_hz)) * 2 * _exact(bus_width_bits)
+    return as_count(to_expr(_exact(mem_clock_hz)) * 2 * _exact(bus_width_bits)
                     * _exact(channels) / 8)
 
 

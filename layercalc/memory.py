@@ -51,8 +51,8 @@ from typing import Any
 import sympy as sp
 
 from .cost import Cost
-from .dims import Dim, as_count, exact_div, prod, smax
-from .errors import LayerCalcError, UnknownNameError, lookup
+from .dims import Dim, as_count, as_dim, exact_div, prod, show, smax, to_expr, truth
+from .errors import ArgumentError, LayerCalcError, UnknownNameError, lookup
 from .layers import KVCacheDecode, Layer
 from .network import Functional, Parallel, Residual, Sequential, Tied, analyze
 
@@ -95,8 +95,12 @@ def dtype_bytes(dtype: str | int | sp.Expr) -> Dim:
         except KeyError:
             raise UnknownNameError("dtype", dtype, DTYPE_BYTES) from None
     if isinstance(dtype, bool) or not isinstance(dtype, (int, sp.Basic)):
-        raise UnknownNameError("dtype", str(dtype), DTYPE_BYTES)
-    return as_count(dtype)
+        raise UnknownNameError("dtype", show(dtype), DTYPE_BYTES)
+    n = as_dim(dtype, "dtype_bytes", "dtype", minimum=None, integer=False, error=ArgumentError)
+    if truth(to_expr(n) > 0) is False:
+        raise ArgumentError("dtype_bytes", f"dtype (={show(n)}) must be a positive number of "
+                            "bytes")
+    return n
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from typing import Any
 import sympy as sp
 
 from .cost import Cost
-from .dims import Dim, as_count, as_dim, cdiv, ge, prod, require, smin
+from .dims import Dim, as_count, as_dim, cdiv, ge, prod, require, smin, to_expr
 from .errors import LayerSpecError
 from .layers import (
     ExpertCombine, Layer, Linear, RMSNorm, RotaryEmbedding, ScaledDotProductAttention,
@@ -63,7 +63,7 @@ def _exact_number(owner: str, name: str, value: Any) -> Any:
     """A positive number kept exact (floats become rationals from their decimal repr)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, sp.Basic)):
         raise LayerSpecError(owner, f"{name} (={value!r}) must be a positive number")
-    v = sp.Rational(repr(value)) if isinstance(value, float) else sp.sympify(value)
+    v = sp.Rational(repr(value)) if isinstance(value, float) else to_expr(value)
     require(v > 0, owner, f"{name} (={value}) must be positive")
     return as_count(v)
 
@@ -127,14 +127,14 @@ class _Routed(_Wrapped):
 
     def cost(self, *xs: Any) -> Cost:
         c = self.layer.cost(*xs)
-        share = self.passes / sp.sympify(self.tokens)
+        share = self.passes / to_expr(self.tokens)
         e = self.num_experts
         note = (f"MoE: each expert row stands for {e} experts (params x{e}); work is "
                 f"{self.top_k} expert passes per token, exact for any routing"
                 + ("" if self.capacity_factor is None else
                    f", padded to capacity factor {self.capacity_factor}")
                 + "; weights read from min(experts, tokens*top_k) experts (balanced routing)")
-        scaled = c.batched(as_count(share))
+        scaled = c.scaled(as_count(share))
         return replace(scaled, params=as_count(c.params * e), buffers=as_count(c.buffers * e),
                        weight_reads=as_count(c.weight_reads * self.touched),
                        notes=(*c.notes, note))
@@ -301,7 +301,7 @@ def active_params(report: Any) -> Dim:
     for r in rows:
         p = r.cost.params
         if isinstance(r.layer, _Routed):
-            p = as_count(p * r.layer.top_k / sp.sympify(r.layer.num_experts))
+            p = as_count(p * r.layer.top_k / to_expr(r.layer.num_experts))
         total.append(p)
     if all(type(v) is int for v in total):
         return sum(total)

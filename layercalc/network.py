@@ -16,9 +16,9 @@ from typing import Any, Union
 from .cost import Cost
 import sympy as sp
 
-from .dims import Dim, as_count
+from .dims import Dim, as_count, as_dim, fmt, show
 from .floors import canonical
-from .errors import LayerSpecError, UnknownNameError, _LayerError
+from .errors import ArgumentError, LayerSpecError, ShapeError, UnknownNameError, _LayerError
 from .layers import Layer
 from .report import Report, Row
 
@@ -354,6 +354,10 @@ def analyze(model: Node, input_shape: Any, batch: Dim = 1, *, name: str = "",
     `batch` scales per-sample work and activation traffic; it does not scale params or weight
     reads. Returns a `Report` whose ``total`` is the sum of its rows.
 
+    `input_shape` is a tuple of sizes (one size alone is a shape of rank 1) and `batch` a size;
+    both go through `layercalc.dims.as_dim` (ints or integer SymPy expressions, positive; no
+    strings, floats or bools: text is parsed with `layercalc.parse_dims`).
+
     ``up_to="path"`` stops after the rows at that path (inclusive; a container's path
     includes all its rows, the first time it runs): the report of the model cut there, whose
     ``output_shape`` is the last row's. Nothing after it is traced, so a cut model need not
@@ -373,12 +377,20 @@ def analyze(model: Node, input_shape: Any, batch: Dim = 1, *, name: str = "",
     >>> r.output_shape, r.total.params, r.total.macs
     ((8, 30, 30), 224, 388800)
     """
-    if isinstance(input_shape, (int,)) or not isinstance(input_shape, (tuple, list)):
+    if isinstance(input_shape, (str, bytes)):
+        raise ShapeError("analyze", f"input_shape (={show(input_shape)}) must be a tuple of "
+                         "sizes, not a string", "Parse text with layercalc.parse_dims.")
+    if not isinstance(input_shape, (tuple, list)):
         input_shape = (input_shape,)
-    x = tuple(as_count(v) for v in input_shape)
-    batch = as_count(batch)
-    if type(batch) is int and batch < 1:
-        raise LayerSpecError("analyze", f"batch (={batch}) must be positive")
+    x = []
+    for v in input_shape:
+        try:
+            x.append(as_dim(v, "analyze", "input size", error=ShapeError))
+        except ShapeError as e:
+            raise ShapeError("analyze", f"{e.problem}, in input_shape {fmt(tuple(input_shape))}",
+                             e.hint) from None
+    x = tuple(x)
+    batch = as_dim(batch, "analyze", "batch", error=ArgumentError)
     if not isinstance(model, (Layer, _Container)):
         raise LayerSpecError("analyze", f"model must be a layer or a container, got {model!r}")
     if up_to is not None and not isinstance(up_to, str):

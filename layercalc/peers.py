@@ -46,7 +46,7 @@ from typing import Any
 import sympy as sp
 
 from .cost import Cost
-from .dims import Dim, as_count, exact_div, fdiv, prod
+from .dims import Dim, as_count, exact_div, fdiv, prod, to_expr
 from .errors import LayerCalcError
 
 __all__ = ["ToolConvention", "TOOL_CONVENTIONS", "ConventionError"]
@@ -351,14 +351,14 @@ def _ptflops_hooks_rules() -> dict[str, Rule]:
     for k in _TCONV:
         r[k] = mod(tconv)
     r["Linear"] = mod(lambda c: as_count(
-        _linear_macs(c) + (c.layer.out_features / sp.sympify(c.batch) if c.layer.bias else 0)))
+        _linear_macs(c) + (c.layer.out_features / to_expr(c.batch) if c.layer.bias else 0)))
     for k in ("ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6"):
         r[k] = mod(lambda c: c.n_out)
     for k in _POOLS:
         r[k] = mod(lambda c: c.n_in)
     for k in _BN + _IN + ("GroupNorm",):
         r[k] = mod(lambda c: c.n_in * (2 if c.attr("affine") else 1))
-    r["Upsample"] = mod(lambda c: as_count(c.n_out / sp.sympify(c.batch)))
+    r["Upsample"] = mod(lambda c: as_count(c.n_out / to_expr(c.batch)))
     pt = _ptflops_rules()
     for k in _RNNS + ("MultiheadAttention",):  # the same hooks as 0.7.5 (module part only)
         r[k] = (lambda f: lambda c: (f(c)[0], 0))(pt[k])

@@ -17,7 +17,7 @@ from typing import Any
 
 import sympy as sp
 
-from .dims import Dim, as_count
+from .dims import Dim, as_count, to_expr
 from .errors import LayerCalcError
 
 __all__ = ["kaplan_flops_per_token", "chinchilla_flops", "palm_flops_per_token",
@@ -25,7 +25,7 @@ __all__ = ["kaplan_flops_per_token", "chinchilla_flops", "palm_flops_per_token",
 
 
 def _q(a: Any, b: Any) -> Any:
-    return as_count(sp.sympify(a) / b)
+    return as_count(to_expr(a) / b)
 
 
 def kaplan_flops_per_token(n: Dim) -> Dim:
@@ -72,10 +72,10 @@ def narayanan_flops(batch: Dim, seq: Dim, layers: Dim, hidden: Dim, vocab: Dim) 
     >>> narayanan_flops(1, 1, 1, 6, 16)  # 96*36 + 16*6 + 6*6*16
     4128
     """
-    h = sp.sympify(hidden)
+    h = to_expr(hidden)
     return as_count(sp.expand(96 * batch * seq * layers * h**2
-                              * (1 + sp.sympify(seq) / (6 * h)
-                                 + sp.sympify(vocab) / (16 * layers * h))))
+                              * (1 + to_expr(seq) / (6 * h)
+                                 + to_expr(vocab) / (16 * layers * h))))
 
 
 def korthikanti_activations(s: Dim, b: Dim, h: Dim, a: Dim, t: Dim = 1, *,
@@ -98,10 +98,10 @@ def korthikanti_activations(s: Dim, b: Dim, h: Dim, a: Dim, t: Dim = 1, *,
     if recompute not in (None, "selective", "full"):
         raise LayerCalcError(f"korthikanti_activations: recompute (={recompute!r}) must be "
                              "None, 'selective' or 'full'")
-    sbh = sp.sympify(s) * b * h
+    sbh = to_expr(s) * b * h
     if recompute == "full":
         return as_count(2 * sbh)
-    core = 0 if recompute == "selective" else 5 * sp.sympify(a) * s / (h * t)
+    core = 0 if recompute == "selective" else 5 * to_expr(a) * s / (h * t)
     if sequence_parallel:
         return as_count(sp.expand(sbh * (sp.Integer(34) / t + core)))
     return as_count(sp.expand(sbh * (10 + sp.Integer(24) / t + core)))  # t = 1: 34 + 5as/h
@@ -122,7 +122,7 @@ def zero_memory(params: Dim, dp: Dim, stage: int, k: Dim = 12) -> Dim:
     >>> [zero_memory(7_500_000_000, 64, z) for z in range(4)]
     [120000000000, 31406250000, 16640625000, 1875000000]
     """
-    p = sp.sympify(params)
+    p = to_expr(params)
     forms = {0: (2 + 2 + k) * p, 1: 4 * p + k * p / dp, 2: 2 * p + (2 + k) * p / dp,
              3: (2 + 2 + k) * p / dp}
     if stage not in forms:

@@ -26,7 +26,7 @@ from ._version import __version__
 from .conventions import (DEFAULT_CONVENTION, Convention, ToolConvention, convention_note,
                           get_convention)
 from .cost import Cost
-from .dims import Dim, as_count
+from .dims import Dim, as_count, subs_pairs, to_expr
 from .errors import LayerCalcError
 from .table import Column, Table, TableRenderers
 
@@ -155,10 +155,13 @@ class Report(TableRenderers):
         return {k: Cost.sum(v) for k, v in out.items()}
 
     def subs(self, *args: Any, **kwargs: Any) -> Report:
-        """Substitute values for symbols in every row (and shapes)."""
+        """Substitute values for symbols in every row (and shapes); arguments as
+        ``sympy.Expr.subs``, checked by `layercalc.dims.subs_pairs` (no strings)."""
+        pairs = subs_pairs("Report.subs", args)
+        args = (pairs,)
 
         def sub(v: Any) -> Any:
-            return v if type(v) is int else sp.sympify(v).subs(*args, **kwargs)
+            return v if type(v) is int else to_expr(v).subs(*args, **kwargs)
 
         def sub_shape(s: tuple) -> tuple:
             if s and isinstance(s[0], tuple):
@@ -350,7 +353,7 @@ class Report(TableRenderers):
         lines = [(r"\text{params}", t.params), (r"\text{MACs}", t.macs),
                  (rf"\text{{FLOPs}}_\text{{{conv.name}}}", self.__flops__(conv)),
                  (r"\text{memory (elements)}", t.reads + t.writes)]
-        body = r" \\ ".join(f"{name} &= {sp.latex(sp.sympify(v))}" for name, v in lines)
+        body = r" \\ ".join(f"{name} &= {sp.latex(to_expr(v))}" for name, v in lines)
         return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
 
     # -- machine renderings --------------------------------------------------------------------
@@ -472,8 +475,8 @@ def _same(a: Any, b: Any) -> bool:
     if type(a) is int or type(b) is int:
         return False if (type(a) is int) != (type(b) is int) and not (
             isinstance(a, sp.Basic) and a.is_number or isinstance(b, sp.Basic) and b.is_number
-        ) else sp.sympify(a) == sp.sympify(b)
-    return sp.expand(sp.sympify(a) - sp.sympify(b)) == 0
+        ) else to_expr(a) == to_expr(b)
+    return sp.expand(to_expr(a) - to_expr(b)) == 0
 
 
 def _fraction(part: Any, whole: Any) -> Any:

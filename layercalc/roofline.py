@@ -29,8 +29,8 @@ from . import format as fmt
 from ._version import __version__
 from .conventions import DEFAULT_CONVENTION, Convention, convention_note, get_convention
 from .cost import Cost
-from .dims import Dim, as_count, truth
-from .errors import LayerCalcError, ShapeError
+from .dims import Dim, as_count, as_dim, as_real, show, to_expr, truth
+from .errors import ArgumentError, LayerCalcError, ShapeError
 from .hardware import Hardware, get_hardware
 from .memory import MemoryModel, memory
 from .network import analyze
@@ -48,14 +48,15 @@ ROOFLINE_SCHEMA = "layercalc.roofline/1"
 def _div(a: Any, b: Any) -> Any:
     """Exact ``a / b``: a Python int when integral, a SymPy Rational/expression otherwise."""
     if isinstance(a, float) or isinstance(b, float):
-        return a / b
-    return as_count(sp.sympify(a) / b)
+        a = as_count(sp.Rational(repr(a))) if isinstance(a, float) else a
+        b = as_count(sp.Rational(repr(b))) if isinstance(b, float) else b
+    return as_count(to_expr(a) / b)
 
 
 def _bound(intensity: Any, ridge: Any) -> str | None:
     if intensity is None:
         return None
-    t = truth(sp.sympify(intensity) >= ridge)
+    t = truth(to_expr(intensity) >= ridge)
     return None if t is None else ("compute" if t else "memory")
 
 
@@ -147,7 +148,7 @@ class Roofline(TableRenderers):
         points = list(self.points)
         if top is not None:
             points = sorted(points, reverse=True, key=lambda p: (
-                float(p.time) if sp.sympify(p.time).is_number else 0))[:top]
+                float(p.time) if to_expr(p.time).is_number else 0))[:top]
         return [(p.name, p.flops, p.bytes, p.intensity, p.bound, p.time) for p in points]
 
     def table(self, top: int | None = None, depth: int | None = None, *, full: bool = False,
@@ -194,9 +195,9 @@ class Roofline(TableRenderers):
         t = self.total
         values = [(r"\text{FLOPs}", t.flops), (r"\text{bytes}", t.bytes),
                   (r"I", t.intensity), (r"t", self.time)]
-        if not any(fmt.is_symbolic(sp.sympify(v)) for _, v in values if v is not None):
+        if not any(fmt.is_symbolic(to_expr(v)) for _, v in values if v is not None):
             return None
-        body = r" \\ ".join(f"{k} &= {sp.latex(sp.sympify(v))}" for k, v in values
+        body = r" \\ ".join(f"{k} &= {sp.latex(to_expr(v))}" for k, v in values
                              if v is not None)
         return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
 
@@ -234,7 +235,7 @@ def _point(name: str, flops: Any, nbytes: Any, pi: Any, beta: Any, ridge: Any,
         t = _div(flops, pi)
     else:
         intensity = _div(flops, nbytes)
-        attainable = sp.Min(pi, beta * sp.sympify(intensity))
+        attainable = sp.Min(pi, beta * to_expr(intensity))
         attainable = as_count(attainable) if attainable.is_number else attainable
         bound = _bound(intensity, ridge)
         a, b = _div(flops, pi), _div(nbytes, beta)
@@ -272,10 +273,12 @@ def roofline(report: Any, hardware: str | Hardware, dtype: str = "fp16",
     """
     hw = get_hardware(hardware)
     conv = get_convention(convention)
+    efficiency = as_real(efficiency, "roofline", "efficiency", minimum=0, maximum=1,
+                         error=ArgumentError)
     if isinstance(efficiency, float):  # keep times exact: 0.8 -> 4/5
         efficiency = as_count(sp.Rational(repr(efficiency)))
-    if truth(sp.sympify(efficiency) > 0) is False or truth(sp.sympify(efficiency) <= 1) is False:
-        raise LayerCalcError(f"roofline: efficiency (={efficiency}) must be in (0, 1]")
+    if truth(to_expr(efficiency) > 0) is False:
+        raise ArgumentError("roofline", f"efficiency (={efficiency}) must be in (0, 1]")
     pi = hw.peak(dtype, sparse=sparse)
     beta = hw.bandwidth()
     ridge = _div(pi, beta)
@@ -307,6 +310,10 @@ def utilization(flops: Any, seconds: Any, hardware: str | Hardware, dtype: str =
     1/2
     """
     peak = get_hardware(hardware).peak(dtype, sparse=sparse)
+    flops = as_real(flops, "utilization", "flops", minimum=0, error=ArgumentError)
+    seconds = as_real(seconds, "utilization", "seconds", minimum=0, error=ArgumentError)
+    if truth(to_expr(seconds) > 0) is False:
+        raise ArgumentError("utilization", f"seconds (={seconds}) must be positive")
     return _div(_div(flops, seconds), peak)
 
 
@@ -331,15 +338,15 @@ def critical_batch(model: Any, input_shape: Any, hardware: str | Hardware, dtype
     analyze_fn = analyze_fn or analyze
     hw = get_hardware(hardware)
     conv = get_convention(convention)
-    ridge = sp.sympify(hw.ridge(dtype, sparse=sparse))
+    ridge = to_expr(hw.ridge(dtype, sparse=sparse))
     B = sp.Symbol("B", positive=True)
     total = analyze_fn(model, input_shape, batch=B).total
 
     def intensity_at(b: Any) -> Any:
         c = total.subs(B, b)
-        return sp.sympify(conv.flops(c)) / memory(c, memory_model, dtype).total
+        return to_expr(conv.flops(c)) / memory(c, memory_model, dtype).total
 
-    expr = sp.together(sp.sympify(conv.flops(total)) / memory(total, memory_model, dtype).total)
+    expr = sp.together(to_expr(conv.flops(total)) / memory(total, memory_model, dtype).total)
     if truth(intensity_at(1) >= ridge):
         return 1
     sols = [s for s in sp.solve(sp.Eq(expr, ridge), B) if s.is_real and s.is_positive]
@@ -357,7 +364,7 @@ def critical_batch(model: Any, input_shape: Any, hardware: str | Hardware, dtype
 def _intensity_parts(x: Any, conv: Convention, memory_model: Any, dtype: str,
                      dtypes: dict) -> tuple[Any, Any]:
     c = x if isinstance(x, Cost) else x.total
-    return sp.sympify(conv.flops(c)), sp.sympify(memory(x, memory_model, dtype, **dtypes).total)
+    return to_expr(conv.flops(c)), to_expr(memory(x, memory_model, dtype, **dtypes).total)
 
 
 _SCAN = 1024  # sizes critical_value checks one by one before searching
@@ -397,13 +404,16 @@ def critical_value(report_fn: Callable[[Any], Any], symbol: sp.Symbol,
     >>> critical_value(lambda r: analyze(conv, (64, r, r)), R, "a100-sxm4-80gb", "fp16")
     19
     """
-    if isinstance(start, bool) or not isinstance(start, int) or start < 1 or (
-            isinstance(upper, bool) or not isinstance(upper, int) or upper < start):
-        raise LayerCalcError(f"critical_value: start (={start!r}) must be a positive integer "
-                             f"and upper (={upper!r}) an integer >= start")
+    if not isinstance(symbol, sp.Symbol):
+        raise ArgumentError("critical_value", f"symbol (={show(symbol)}) must be a SymPy symbol")
+    start = as_dim(start, "critical_value", "start", error=ArgumentError)
+    upper = as_dim(upper, "critical_value", "upper", limit=1 << 128, error=ArgumentError)
+    if type(start) is not int or type(upper) is not int or upper < start:
+        raise ArgumentError("critical_value", f"start (={show(start)}) must be a positive "
+                            f"integer and upper (={show(upper)}) an integer >= start")
     hw = get_hardware(hardware)
     conv = get_convention(convention)
-    ridge = sp.sympify(hw.ridge(dtype, sparse=sparse))
+    ridge = to_expr(hw.ridge(dtype, sparse=sparse))
     dtypes = {"weight_dtype": weight_dtype, "act_dtype": act_dtype, "kv_dtype": kv_dtype}
     F, M = _intensity_parts(report_fn(symbol), conv, memory_model, dtype, dtypes)
     others = (F.free_symbols | M.free_symbols | ridge.free_symbols) - {symbol}
@@ -413,7 +423,7 @@ def critical_value(report_fn: Callable[[Any], Any], symbol: sp.Symbol,
     def bound(v: int) -> bool:
         at = {symbol: sp.Integer(v)}
         f, m = F.xreplace(at), M.xreplace(at)
-        ok = truth(sp.sympify(f) >= ridge * m)
+        ok = truth(to_expr(f) >= ridge * m)
         if ok is None:  # pragma: no cover - numbers always decide
             raise LayerCalcError(f"critical_value: cannot decide the bound at {symbol}={v}")
         return ok
@@ -449,7 +459,7 @@ def _first_true(pred: Callable[[int], bool], lo: int, upper: int) -> int | None:
 def _symbolic_threshold(F: Any, M: Any, ridge: Any, symbol: sp.Symbol,
                         divisors: dict | None) -> Any:
     if divisors:
-        F, M = sp.sympify(assume_divisible(F, divisors)), sp.sympify(assume_divisible(M, divisors))
+        F, M = to_expr(assume_divisible(F, divisors)), to_expr(assume_divisible(M, divisors))
     if any(e.has(sp.floor, sp.ceiling) and e.atoms(sp.floor, sp.ceiling) and any(
             symbol in a.free_symbols for a in e.atoms(sp.floor, sp.ceiling)) for e in (F, M)):
         raise LayerCalcError(
@@ -497,7 +507,7 @@ def critical_resolution(model: Any, channels: Any, hardware: str | Hardware,
     >>> critical_resolution(conv, 64, Hardware("teach", {"fp16": pi}, beta, "symbols"))
     sqrt(1154)*sqrt(pi)*sqrt(1/(288*beta - pi))/2
     """
-    if ndim not in (1, 2, 3):
+    if isinstance(ndim, bool) or ndim not in (1, 2, 3):
         raise LayerCalcError(f"critical_resolution: ndim (={ndim!r}) must be 1, 2 or 3")
     R = symbol if symbol is not None else symbols("R")
 

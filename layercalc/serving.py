@@ -50,7 +50,7 @@ import sympy as sp
 
 from .conventions import Convention, get_convention
 from .cost import Cost
-from .dims import Dim, as_count, as_dim, prod, smax, smin, truth
+from .dims import Dim, as_count, as_dim, prod, smax, smin, truth, to_expr
 from .errors import LayerCalcError, UnknownNameError
 from .hardware import Hardware, get_hardware
 from .layers import (
@@ -413,8 +413,8 @@ def _weights(row: Any, fmt: WeightFormat, dense: WeightFormat, memo: dict) -> tu
     if type(p1) is int and p1 == 0:
         return 0, 0
     c = row.cost
-    stored = as_count(b1 * c.params / sp.sympify(p1)) if c.params != 0 else 0
-    read = as_count(b1 * c.weight_reads / sp.sympify(p1)) if c.weight_reads != 0 else 0
+    stored = as_count(b1 * c.params / to_expr(p1)) if c.params != 0 else 0
+    read = as_count(b1 * c.weight_reads / to_expr(p1)) if c.weight_reads != 0 else 0
     return stored, read
 
 
@@ -548,7 +548,7 @@ def _time(flops: Any, nbytes: Any, plat: _Platform) -> tuple[Any, str | None, An
     inten = _div(flops, nbytes)
     bound = _bound(inten, plat.ridge)
     if bound is None:  # decide flops - ridge*bytes by its sign (positive sizes)
-        gap = sp.expand(sp.sympify(flops) - plat.ridge * sp.sympify(nbytes))
+        gap = sp.expand(to_expr(flops) - plat.ridge * to_expr(nbytes))
         bound = "compute" if gap.is_nonnegative else "memory" if gap.is_negative else None
     a, m = _div(flops, plat.peak), _div(nbytes, plat.beta)
     t = a if bound == "compute" else m if bound == "memory" else sp.Max(a, m)
@@ -661,7 +661,7 @@ class InferenceReport:
 
     @property
     def tokens_per_s(self) -> Any:
-        return as_count(sp.sympify(self.batch) / self.decode.time)
+        return as_count(to_expr(self.batch) / self.decode.time)
 
     @property
     def latency(self) -> Any:
@@ -752,7 +752,7 @@ def _mean_context(P: Any, G: Any, w: Any, offset: int) -> Any:
     if w is None:
         return as_count(P + offset - 1 + sp.Rational(1, 2) * (G + 1))
     lo = as_count(P + offset - 1)
-    return as_count((_clamped_sum(as_count(lo + G), w) - _clamped_sum(lo, w)) / sp.sympify(G))
+    return as_count((_clamped_sum(as_count(lo + G), w) - _clamped_sum(lo, w)) / to_expr(G))
 
 
 def _expand_context(items: list, syms: list) -> list:
@@ -783,8 +783,8 @@ def _critical(F: Any, M: Any, ridge: Any, b: sp.Symbol) -> Any:
     number (exponential then binary search: the decode intensity does not decrease with the
     batch), None if no ``b`` up to 2^40 is; with symbols, the threshold solving ``F = ridge *
     M`` (on each branch of an MoE's ``Min(experts, k*b)``), or None."""
-    F, M = sp.sympify(F), sp.sympify(M)
-    others = (F.free_symbols | M.free_symbols | sp.sympify(ridge).free_symbols) - {b}
+    F, M = to_expr(F), to_expr(M)
+    others = (F.free_symbols | M.free_symbols | to_expr(ridge).free_symbols) - {b}
     if not others:
         def ok(v: int) -> bool:
             return bool(truth(F.xreplace({b: v}) >= ridge * M.xreplace({b: v})))
@@ -878,11 +878,11 @@ def inference(model: Any, *, prompt_len: Any, gen_len: Any = 1, batch: Any = 1,
             compute_dtype = _COMPUTE[act]
     if isinstance(efficiency, float):
         efficiency = as_count(sp.Rational(repr(efficiency)))
-    if truth(sp.sympify(efficiency) > 0) is False or truth(sp.sympify(efficiency) <= 1) is False:
+    if truth(to_expr(efficiency) > 0) is False or truth(to_expr(efficiency) <= 1) is False:
         raise LayerCalcError(f"inference: efficiency (={efficiency}) must be in (0, 1]")
     pi = hw.peak(compute_dtype)
     beta = hw.bandwidth()
-    plat = _Platform(hw, pi, beta, as_count(sp.sympify(pi) / beta), efficiency)
+    plat = _Platform(hw, pi, beta, as_count(to_expr(pi) / beta), efficiency)
     conv = get_convention(convention)
     if not isinstance(conv, Convention):
         raise LayerCalcError(f"inference: convention {conv.name!r} is a tool's rules; use a "
@@ -912,7 +912,7 @@ def inference(model: Any, *, prompt_len: Any, gen_len: Any = 1, batch: Any = 1,
     means = {s: _mean_context(P, G, w, offset) for w, s in ctx_syms.items()}
 
     def at(values: dict) -> Callable[[Any], Any]:
-        return lambda e: e if type(e) is int else as_count(sp.sympify(e).xreplace(values))
+        return lambda e: e if type(e) is int else as_count(to_expr(e).xreplace(values))
 
     exact_avg: bool | None = True
     if ctx_syms:
@@ -944,7 +944,7 @@ def inference(model: Any, *, prompt_len: Any, gen_len: Any = 1, batch: Any = 1,
                       if isinstance(r.layer, KVCacheDecode)])
     state = _add(*[_unwrap(r.layer).state_elements() for r in dec.rows
                    if isinstance(_unwrap(r.layer), (SelectiveScan, CausalConv1d))])
-    kv_total = as_count(sp.sympify(_add(kv_elems, state)).xreplace({**final, b: 1}) * B
+    kv_total = as_count(to_expr(_add(kv_elems, state)).xreplace({**final, b: 1}) * B
                         * DTYPE_BYTES[kv])
     weights = _add(*[st for _, _, st in pre_items])
     ab = DTYPE_BYTES[act]

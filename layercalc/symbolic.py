@@ -23,7 +23,8 @@ from typing import Any
 import sympy as sp
 
 from .cost import Cost
-from .dims import as_count
+from .dims import as_count, as_dim, as_real, show
+from .errors import ArgumentError
 from .floors import canonical as _closed
 
 __all__ = [
@@ -37,12 +38,41 @@ __all__ = [
 ]
 
 
-def _as_expr(x: Any, field: str = "macs") -> sp.Expr:
+def _as_expr(x: Any, field: str = "macs", owner: str = "symbolic", arg: str = "x") -> sp.Expr:
+    """A count or expression argument as a SymPy expression, through `as_dim` (fractions
+    allowed, no lower bound): never a string, a float or an arbitrary object."""
     if isinstance(x, Cost):
-        return sp.sympify(x.counts()[field])
-    if hasattr(x, "total") and hasattr(x, "rows"):
-        return sp.sympify(x.total.counts()[field])
-    return sp.sympify(x)
+        counts = x.counts()
+        if field not in counts:
+            raise ArgumentError(owner, f"field (={show(field)}) must be one of "
+                                + ", ".join(sorted(counts)))
+        x = counts[field]
+    elif hasattr(x, "total") and hasattr(x, "rows") and not isinstance(x, sp.Basic):
+        return _as_expr(x.total, field, owner, arg)
+    v = as_dim(x, owner, arg, minimum=None, integer=False, limit=10**1000, error=ArgumentError)
+    return sp.Integer(v) if type(v) is int else v
+
+
+def _as_symbol(symbol: Any, owner: str) -> sp.Symbol:
+    if not isinstance(symbol, sp.Symbol):
+        raise ArgumentError(owner, f"symbol (={show(symbol)}) must be a SymPy symbol (from "
+                            "layercalc.symbols)", "Text is parsed with layercalc.parse_dims.")
+    return symbol
+
+
+def _values(values: Any, owner: str) -> dict:
+    """``{symbol: value}`` with each value checked as a size (`as_dim`)."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ArgumentError(owner, f"values (={show(values)}) must be a dict of symbol to value")
+    out = {}
+    for k, v in values.items():
+        sym = _as_symbol(k, owner)
+        minimum = 1 if sym.is_positive else (0 if sym.is_nonnegative else None)
+        v = as_dim(v, owner, f"values[{sym.name}]", minimum=minimum, error=ArgumentError)
+        out[sym] = sp.Integer(v) if type(v) is int else v
+    return out
 
 
 def closed_form(x: Any, field: str = "macs") -> Any:
@@ -60,7 +90,7 @@ def closed_form(x: Any, field: str = "macs") -> Any:
         return x.map(lambda e: e if type(e) is int else as_count(_closed(e)))
     if type(x) is int:
         return x
-    return as_count(_closed(_as_expr(x, field)))
+    return as_count(_closed(_as_expr(x, field, "closed_form")))
 
 
 def assume_divisible(x: Any, divisors: dict, field: str = "macs") -> Any:
@@ -72,9 +102,15 @@ def assume_divisible(x: Any, divisors: dict, field: str = "macs") -> Any:
     >>> assume_divisible(sp.ceiling(H/2) * sp.floor((H + 1)/4), {H: 4})
     H**2/8
     """
+    if not isinstance(divisors, dict):
+        raise ArgumentError("assume_divisible", f"divisors (={show(divisors)}) must be a dict "
+                            "of symbol to a positive integer")
+    divisors = {_as_symbol(s, "assume_divisible"): as_dim(
+        n, "assume_divisible", f"divisors[{getattr(s, 'name', s)}]", error=ArgumentError)
+        for s, n in divisors.items()}
     if isinstance(x, Cost):
         return x.map(lambda e: e if type(e) is int else as_count(assume_divisible(e, divisors)))
-    expr = _closed(_as_expr(x, field))
+    expr = _closed(_as_expr(x, field, "assume_divisible"))
     subs, back = {}, {}
     for sym, n in divisors.items():
         k = sp.Symbol(f"_{sym.name}_q", integer=True, positive=True)
@@ -95,7 +131,10 @@ def ratio(a: Any, b: Any, field: str = "macs") -> sp.Expr:
     >>> ratio(sep, std)
     1/N + K**(-2)
     """
-    r = sp.simplify(_closed(_as_expr(a, field)) / _closed(_as_expr(b, field)))
+    den = _closed(_as_expr(b, field, "ratio", "b"))
+    if den == 0:
+        raise ArgumentError("ratio", "b (=0) must not be zero")
+    r = sp.simplify(_closed(_as_expr(a, field, "ratio", "a")) / den)
     expanded = sp.expand(r)
     return expanded if expanded.is_Add else r
 
@@ -115,7 +154,9 @@ def break_even(a: Any, b: Any, symbol: sp.Symbol, field: str = "macs") -> list:
     >>> break_even(9 * 256**2 / g, 256 * 265, g)
     [2304/265]
     """
-    eq = sp.expand(_closed(_as_expr(a, field)) - _closed(_as_expr(b, field)))
+    symbol = _as_symbol(symbol, "break_even")
+    eq = sp.expand(_closed(_as_expr(a, field, "break_even", "a"))
+                   - _closed(_as_expr(b, field, "break_even", "b")))
     x = sp.Dummy(symbol.name, positive=True)
     sols = [v for v in sp.solve(sp.Eq(eq.xreplace({symbol: x}), 0), x)]
     return sorted((s for s in sols if s.is_real is not False and s.is_positive is not False),
@@ -137,14 +178,21 @@ def solve_budget(x: Any, budget: Any, symbol: sp.Symbol, field: str = "macs",
     >>> solve_budget(macs, 10**9, H)  # 1728 * 760**2 <= 1e9 < 1728 * 761**2
     760
     """
-    expr = _as_expr(x, field)
+    symbol = _as_symbol(symbol, "solve_budget")
+    expr = _as_expr(x, field, "solve_budget")
+    budget = as_real(budget, "solve_budget", "budget", minimum=0, error=ArgumentError)
+    if isinstance(budget, float):
+        budget = sp.Rational(budget)  # exact: a float is a binary fraction
+    upper = as_dim(upper, "solve_budget", "upper", limit=1 << 128, error=ArgumentError)
+    values = _values(values, "solve_budget")
     if values:
-        expr = expr.xreplace({k: sp.sympify(v) for k, v in values.items()})
+        expr = expr.xreplace(values)
     extra = expr.free_symbols - {symbol}
     if extra:
-        raise ValueError(f"solve_budget: give values for {sorted(s.name for s in extra)}")
+        raise ArgumentError("solve_budget", f"give values for {sorted(s.name for s in extra)}")
+
     def cost(v: int) -> Any:
-        return sp.sympify(expr.xreplace({symbol: sp.Integer(v)}))
+        return expr.xreplace({symbol: sp.Integer(v)})
 
     if cost(1) > budget:
         return None
@@ -169,7 +217,9 @@ def leading_term(x: Any, symbol: sp.Symbol, field: str = "macs") -> sp.Expr:
     >>> leading_term(2*L**2*D + 8*L*D**2, L)
     2*D*L**2
     """
-    e = _as_expr(x, field).replace(sp.floor, lambda a: a).replace(sp.ceiling, lambda a: a)
+    symbol = _as_symbol(symbol, "leading_term")
+    e = _as_expr(x, field, "leading_term").replace(sp.floor, lambda a: a).replace(
+        sp.ceiling, lambda a: a)
     e = sp.expand(e)
     poly = sp.Poly(e, symbol)
     deg = poly.degree()
@@ -185,5 +235,7 @@ def sensitivity(x: Any, symbol: sp.Symbol, field: str = "macs") -> sp.Expr:
     >>> sensitivity(3*H**2, H)
     2
     """
-    e = _as_expr(x, field).replace(sp.floor, lambda a: a).replace(sp.ceiling, lambda a: a)
+    symbol = _as_symbol(symbol, "sensitivity")
+    e = _as_expr(x, field, "sensitivity").replace(sp.floor, lambda a: a).replace(
+        sp.ceiling, lambda a: a)
     return sp.simplify(symbol * sp.diff(e, symbol) / e)

@@ -35,7 +35,7 @@ import sympy as sp
 from .backward import BackwardRule, Ctx, Grads, NotCounted, Saved, backward_rule
 from .conventions import Convention, get_convention
 from .cost import Cost
-from .dims import Dim, as_count, exact_div, prod, smax
+from .dims import Dim, as_count, exact_div, prod, smax, to_expr
 from .errors import LayerCalcError, UnknownNameError, lookup
 from .hardware import Hardware, get_hardware
 from .memory import memory as _traffic
@@ -146,7 +146,7 @@ def _optimizer_state_bytes(opt: Optimizer, prec: Precision, shapes: list[tuple],
                 any8 = True
                 add("moments (uint8)", as_count(2 * n))
                 add("absmax (fp32 per 256-element block)",
-                    as_count(8 * sp.ceiling(sp.sympify(n) / _STATE_BLOCK)))
+                    as_count(8 * sp.ceiling(to_expr(n) / _STATE_BLOCK)))
         if any8:
             add("quantization maps (2 x 256 fp32)", 2048)
     elif opt.factored:
@@ -1094,7 +1094,7 @@ def _greater(a: Dim, b: Dim) -> bool:
     if type(a) is int and type(b) is int:
         return a > b
     from .dims import truth
-    return truth(sp.sympify(a) > b) is True
+    return truth(to_expr(a) > b) is True
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -1248,7 +1248,7 @@ class TrainingReport:
                 if div != 1:
                     b, f = exact_div(b, div), exact_div(f, div)
                 nbytes.append(b)
-                times.append(sp.Max(sp.sympify(f) / peak, sp.sympify(b) / beta))
+                times.append(sp.Max(to_expr(f) / peak, to_expr(b) / beta))
         if self.optimizer is not None:  # this device's share of the update
             c = self.optimizer
             share = self.parallel.tp * self.parallel.pp * (
@@ -1256,15 +1256,15 @@ class TrainingReport:
             b = exact_div((c.act_reads + c.writes) * (prec.master or prec.weights), share)
             f = exact_div(conv.flops(c), share)
             nbytes.append(b)
-            times.append(sp.Max(sp.sympify(f) / peak, sp.sympify(b) / beta))
+            times.append(sp.Max(to_expr(f) / peak, to_expr(b) / beta))
         total_bytes = _sum(nbytes)
         if mfu is not None:
             if isinstance(mfu, float):
                 mfu = sp.Rational(repr(mfu))
-            v = sp.sympify(mfu)
+            v = to_expr(mfu)
             if v.is_number and not (0 < v <= 1):
                 raise LayerCalcError(f"time: mfu (={mfu}) must be in (0, 1]")
-            secs = as_count(sp.sympify(flops) / (mfu * peak))
+            secs = as_count(to_expr(flops) / (mfu * peak))
             return StepTime(secs, flops, total_bytes, hw.name, dt, conv.name, "flops/(mfu*peak)",
                             mfu)
         secs = _sum(times)
@@ -1281,7 +1281,7 @@ class TrainingReport:
         f = as_count(parts["forward"] + parts["dgrad"] + parts["wgrad"] + parts["accumulation"])
         if isinstance(seconds, float):
             seconds = sp.Rational(repr(seconds))
-        return as_count(sp.sympify(f) / (seconds * hw.peak(dt)))
+        return as_count(to_expr(f) / (seconds * hw.peak(dt)))
 
     # -- rendering (kept simple; a shared formatting module will take it over) --------------------
     def _title(self) -> str:

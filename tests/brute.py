@@ -130,3 +130,46 @@ def transformer_block_counts(L, E, H, F, *, kv_heads=None, head_dim=None, causal
         project(L, E, F, ff_bias)
     project(L, F, E, ff_bias)
     return c
+
+
+# -- issue 14: the loops the closed forms of layercalc.shapes replace ----------------------
+def pool_valid_taps(n: int, k: int, s: int, p: int, d: int, last: int) -> int:
+    """Taps inside the input over every window ``j = 0 .. last // s`` of one axis: window ``j``,
+    tap ``t`` reads index ``j*s - p + t*d``."""
+    count = 0
+    for j in range(last // s + 1):
+        for t in range(k):
+            if 0 <= j * s - p + t * d < n:
+                count += 1
+    return count
+
+
+def pool_windows_hit(n: int, k: int, s: int, p: int, d: int, last: int) -> int:
+    """Windows of one axis with at least one tap inside the input."""
+    return sum(1 for j in range(last // s + 1)
+               if any(0 <= j * s - p + t * d < n for t in range(k)))
+
+
+def adaptive_window_total(n: int, m: int) -> int:
+    """Sum of the sizes of PyTorch's adaptive windows ``[floor(o n/m), ceil((o+1) n/m))``."""
+    total = 0
+    for o in range(m):
+        start = (o * n) // m
+        end = -((-(o + 1) * n) // m)
+        total += end - start
+    return total
+
+
+def transposed_hits(n: int, k: int, s: int, p: int, d: int, output_padding: int) -> tuple:
+    """(products landing in the output, outputs receiving at least one) of a transposed
+    convolution along one axis, by scattering every (input, tap) product."""
+    out = (n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1
+    landed = 0
+    hit = set()
+    for i in range(n):
+        for t in range(k):
+            o = i * s + t * d - p
+            if 0 <= o < out:
+                landed += 1
+                hit.add(o)
+    return landed, len(hit)

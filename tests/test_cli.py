@@ -37,7 +37,8 @@ def test_symbolic_input_prints_formulas(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["summary", "resnet5"], "layercalc: error: unknown model 'resnet5'; did you mean "),
     (["summary", "resnet50", "--input", "3x22a4"],
-     "layercalc: error: --input '3x22a4': '22a4' is not a positive integer or a name"),
+     "layercalc: error: --input '3x22a4': unexpected 'a4' after a complete size; expected an "
+     "operator (+ - * /) or the end of the entry (at character 5)"),
     (["summary", "resnet50", "--convention", "exat"],
      "layercalc: error: unknown convention 'exat'; did you mean 'exact'?"),
     (["summary", "resnet50", "--input", "4x224x224"],

@@ -51,7 +51,7 @@ def test_every_output_states_the_default_convention(capsys, command):
 def test_depth_must_be_positive(capsys, command, flag):
     assert main([*command, "--depth", flag]) == 2
     err = capsys.readouterr().err
-    assert err == f"layercalc: error: --depth (={flag}) must be a positive integer\n"
+    assert err == f"layercalc: error: argument --depth: '{flag}' is not a positive integer\n"
 
 
 @pytest.mark.parametrize("fmt", ["text", "md", "csv", "json", "latex", "html"])

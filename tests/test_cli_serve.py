@@ -47,7 +47,7 @@ def test_serve_zoo_names_overrides_and_profiles(capsys):
     (["serve", "gpt2", "--prompt", "8", "--hardware", "h100", "--override", "lm_head"],
      "layercalc: error: --override 'lm_head': expected PATTERN=DTYPE, e.g. lm_head=fp16"),
     (["serve", "gpt2", "--prompt", "0", "--hardware", "h100"],
-     "layercalc: error: --prompt '0': '0' is not a positive integer or a name"),
+     "layercalc: error: --prompt '0': entry '0' must be positive"),
     (["serve", "gpt2", "--prompt", "8"],
      "layercalc: error: the following arguments are required: --hardware"),
 ])

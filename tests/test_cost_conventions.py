@@ -47,7 +47,7 @@ def test_linear_matches_brute_force(fin, fout, bias, lead):
 
 def test_seed000_fc_flops_symbolic():
     """Seed 000/003: fully connected FLOPs (2I - 1)*O without bias, 2I*O with bias."""
-    I, O = lc.symbols("I O")
+    I, O = lc.symbols("T_i T_o")  # seed 000's names ("I" would print as the imaginary unit)
     assert sp.expand(lc.flops(lc.Linear(I, O, bias=False).cost((I,))) - (2 * I - 1) * O) == 0
     assert sp.expand(lc.flops(lc.Linear(I, O).cost((I,))) - 2 * I * O) == 0
     assert lc.Linear(I, O).cost((I,)).params == I * O + O  # seed 000: T_i*T_o + T_o

@@ -251,7 +251,7 @@ ERRORS = [
      "Conv2d: padding='same' needs stride 1, got stride (=(2, 2)). PyTorch does not support "
      "'same' for strided convolutions; give the padding explicitly."),
     (lambda: lc.Conv2d(3, 3, 2.5), lc.LayerSpecError,
-     "Conv2d: kernel_size (=2.5) must be an integer."),
+     "Conv2d: kernel_size (=2.5) must be an integer, not a float."),
     (lambda: lc.Conv1d(3, 3, 3, padding_mode="mirror"), lc.LayerSpecError,
      "Conv1d: padding_mode (='mirror') must be one of 'zeros', 'reflect', 'replicate', "
      "'circular'."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
@@ -142,11 +143,17 @@ def norm_cases(draw):
             spatial = ()  # BatchNorm1d on (C,)
         cls = getattr(lc, ("BatchNorm" if kind == "bn" else "InstanceNorm") + f"{ndim}d")
         layer = cls(c, affine=draw(st.booleans()), track_running_stats=draw(st.booleans()))
+        if not layer.track_running_stats and math.prod(spatial) == 1:
+            spatial = (*spatial[:-1], 2) if spatial else ()  # PyTorch: >1 value per channel
+            if not spatial:
+                layer = dataclasses.replace(layer, track_running_stats=True)
         return layer, (c, *spatial)
     if kind == "gn":
         g = draw(st.integers(1, 3))
         c = g * draw(st.integers(1, 3))
         spatial = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
+        if c // g * math.prod(spatial) == 1:  # PyTorch: more than 1 value per group
+            spatial = (2, *spatial[1:])
         return lc.GroupNorm(g, c, affine=draw(st.booleans())), (c, *spatial)
     norm = tuple(draw(st.integers(1, 4)) for _ in range(draw(st.integers(1, 2))))
     lead = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
@@ -162,7 +169,7 @@ def norm_cases(draw):
 @settings(max_examples=80, deadline=None)
 @given(norm_cases())
 @example((lc.BatchNorm1d(3), (3,)))  # BatchNorm1d on (C,)
-@example((lc.BatchNorm2d(2, affine=False, track_running_stats=False), (2, 1, 1)))
+@example((lc.BatchNorm2d(2, affine=False, track_running_stats=False), (2, 1, 2)))
 @example((lc.InstanceNorm1d(1, track_running_stats=True), (1, 1)))
 @example((lc.GroupNorm(1, 3), (3,)))  # one group, no spatial axes
 @example((lc.GroupNorm(3, 3, affine=False), (3, 2, 2)))  # a group per channel
@@ -249,8 +256,8 @@ SYMBOLIC_CASES = [
     (lc.BatchNorm2d(4), lambda h: (4, h, h + 1)),
     (lc.BatchNorm2d(4, track_running_stats=False), lambda h: (4, h, 2)),
     (lc.BatchNorm3d(2), lambda h: (2, 2, h, h)),
-    (lc.InstanceNorm1d(3, affine=True), lambda h: (3, h)),
-    (lc.InstanceNorm2d(3), lambda h: (3, h, h)),
+    (lc.InstanceNorm1d(3, affine=True), lambda h: (3, h + 1)),
+    (lc.InstanceNorm2d(3), lambda h: (3, h, h + 1)),
     (lc.InstanceNorm3d(3, track_running_stats=True), lambda h: (3, h, 2, 2)),
     (lc.GroupNorm(2, 6), lambda h: (6, h, h)),
     (lc.LayerNorm(8), lambda h: (h, 8)),

@@ -94,6 +94,8 @@ def pool_cases(draw):
     ceil_mode = draw(st.booleans())
     hi = 9 if ndim < 3 else 6
     lows = [max(1, d * (k - 1) + 1 - 2 * p) for k, p, d in zip(ks, pad, dil)]
+    if ndim == 3 and not is_max:  # PyTorch's avg_pool3d: the input at least the kernel
+        lows = [max(lo, k) for lo, k in zip(lows, ks)]
     spatial = tuple(draw(st.integers(lo, max(lo, hi))) for lo in lows)
     c = draw(st.integers(1, 2))
     if is_max:
@@ -132,7 +134,8 @@ def adaptive_cases(draw):
     ndim = draw(st.integers(1, 3))
     hi = 9 if ndim < 3 else 5
     spatial = tuple(draw(st.integers(1, hi)) for _ in range(ndim))
-    out = tuple(draw(st.one_of(st.none(), st.integers(1, hi))) for _ in range(ndim))
+    sizes = st.integers(1, hi) if ndim == 1 else st.one_of(st.none(), st.integers(1, hi))
+    out = tuple(draw(sizes) for _ in range(ndim))  # None (keep the size): 2d and 3d only
     if ndim > 1 and draw(st.booleans()):
         out = out[0]  # one value for every axis
     c = draw(st.integers(1, 2))
@@ -234,7 +237,7 @@ SYMBOLIC_CASES = [
     (lc.MaxPool2d(2, 2, 1, 3, ceil_mode=True), lambda h: (2, h, h + 1)),
     (lc.AvgPool1d(3, 2, 1), lambda h: (2, h)),
     (lc.AvgPool2d(2, ceil_mode=True), lambda h: (1, h + 1, h + 1)),
-    (lc.AvgPool3d(3, 1, 1), lambda h: (1, h, 2, 2)),
+    (lc.AvgPool3d(3, 1, 1), lambda h: (1, h + 2, 3, 3)),
     (lc.AdaptiveAvgPool1d(3), lambda h: (2, h)),
     (lc.AdaptiveAvgPool2d((None, 2)), lambda h: (1, h, h)),
     (lc.AdaptiveAvgPool3d(1), lambda h: (1, h, 2, 2)),

@@ -208,4 +208,4 @@ def test_errors():
                             "excluded), got (10,).")
     with pytest.raises(LayerSpecError) as e:
         GRU(10, 20, dropout=1.5)
-    assert str(e.value) == "GRU: dropout (=1.5) must be a number in [0, 1]."
+    assert str(e.value) == "GRU: dropout (=1.5) must be a probability in [0, 1]."

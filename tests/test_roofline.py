@@ -352,8 +352,13 @@ def test_seed004_truncated_feature_extractors():
 def test_critical_value_bad_arguments():
     B = lc.symbols("B")
     fn = lambda b: lc.analyze(lc.Linear(8, 8), (8,), batch=b)  # noqa: E731
-    for kw in ({"start": 0}, {"start": 1.5}, {"start": 4, "upper": 2}):
-        with pytest.raises(LayerCalcError, match="must be a positive integer"):
+    for kw, message in (({"start": 0}, "critical_value: start (=0) must be positive."),
+                        ({"start": 1.5}, "critical_value: start (=1.5) must be an integer, "
+                         "not a float."),
+                        ({"start": 4, "upper": 2}, "critical_value: start (=4) must be a "
+                         "positive integer and upper (=2) an integer >= start.")):
+        with pytest.raises(LayerCalcError) as info:
             lc.critical_value(fn, B, "t4", **kw)
+        assert str(info.value) == message
     with pytest.raises(UnknownNameError, match="unknown dtype for t4 'fp8'"):
         lc.critical_value(fn, B, "t4", "fp8")

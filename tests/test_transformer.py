@@ -117,7 +117,7 @@ def test_torch_encoder_decoder_params_golden():
 def test_torch_closed_forms():
     """The docstrings' closed forms, symbolically: 4E^2 + 2EF + 2E + b(7E + F) and
     8E^2 + 2EF + 3E + b(12E + F)."""
-    E, F, L = symbols("E F L")
+    E, F, L = symbols("E_m F L")  # "E" is reserved: it prints as Euler's number
     for b in (0, 1):
         enc = analyze(TransformerEncoderLayer(E, 1, F, bias=bool(b)), (L, E)).total.params
         dec = analyze(TransformerDecoderLayer(E, 1, F, bias=bool(b)), (L, E)).total.params
@@ -397,7 +397,7 @@ def test_block_errors(make, message):
 
 def test_symbols_are_never_rejected():
     """Undecidable divisibility passes: d_model = E, nhead = h with E, h symbols."""
-    E, h, L = symbols("E h L")
+    E, h, L = symbols("E_m h L")
     r = analyze(TransformerEncoderLayer(E, h, 4 * E), (L, E))
     assert sp.expand(r.total.params - (12 * E**2 + 13 * E)) == 0
     assert RotaryEmbedding(2 * E).cost((L, 8 * E)).ops["add"] == 8 * E * L

@@ -10,6 +10,7 @@ expressions, per-axis values become tuples of length ``ndim``. Relations between
 from __future__ import annotations
 
 import abc
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, field, fields
 from types import MappingProxyType
@@ -18,11 +19,11 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, eq, fmt, ge, require
+from ..dims import MAX_SIZE, Dim, as_count, as_dim, as_real, eq, fmt, ge, require, show
 from ..errors import LayerSpecError, ShapeError, lookup
 
-__all__ = ["Layer", "LAYERS", "get_layer", "dim", "dims", "choice", "flag", "AXIS_NAMES",
-           "check_window_fits", "per_axis"]
+__all__ = ["Layer", "LAYERS", "get_layer", "dim", "dims", "choice", "flag", "real",
+           "probability", "AXIS_NAMES", "check_window_fits", "per_axis"]
 
 _LAYERS: dict[str, type[Layer]] = {}
 #: Every public layer class by name (read-only view).
@@ -38,8 +39,18 @@ def get_layer(name: str) -> type[Layer]:
 
 
 # -- field declarations --------------------------------------------------------------------
-def _convert_dim(minimum: int) -> Callable[[Layer, str, Any], Dim]:
+# Every helper below records what it accepts in the field's metadata (``kind`` and its
+# parameters) next to the converter, so that tools can read a layer's fields generically: the
+# fuzz test (tests/test_fuzz.py) generates valid and invalid values for every registered layer
+# from this metadata alone. Keys: ``kind`` ("dim", "dims", "choice", "flag", "real"),
+# ``minimum`` (dim/dims/real; None: no bound), ``maximum``/``allow_inf``/``allow_nan`` (real),
+# ``optional`` (None accepted), ``options`` (choice; also strings a dims field accepts, such as
+# padding="same"), ``per_axis`` (dims: values per spatial axis, 2 for (left, right) padding;
+# None: any number, as normalized_shape). A custom converter should set them too.
+def _convert_dim(minimum: int, optional: bool) -> Callable[[Layer, str, Any], Dim]:
     def convert(layer: Layer, name: str, value: Any) -> Dim:
+        if optional and value is None:
+            return None
         return as_dim(value, layer.kind, name, minimum=minimum)
 
     return convert
@@ -66,45 +77,83 @@ def _convert_dims(minimum: int) -> Callable[[Layer, str, Any], tuple[Dim, ...]]:
         except LayerSpecError as e:  # report the field as the user wrote it
             if isinstance(value, (list, tuple)):
                 raise LayerSpecError(layer.kind, e.problem.replace(
-                    f"{name} (=", f"{name} (={fmt(tuple(value))}; entry ", 1)) from None
+                    f"{name} (=", f"{name} (={fmt(tuple(value))}; entry ", 1), e.hint) from None
             raise
 
     return convert
 
 
-def dim(default: Any = MISSING, *, minimum: int = 1) -> Any:
-    """A scalar integer field (int or SymPy expression), ``>= minimum`` unless symbolic."""
-    return field(default=default, metadata={"convert": _convert_dim(minimum)})
+def dim(default: Any = MISSING, *, minimum: int = 1, optional: bool = False) -> Any:
+    """A scalar integer field (int or SymPy expression), ``>= minimum`` unless symbolic;
+    ``optional=True`` also accepts ``None`` (kept as None)."""
+    return field(default=default, metadata={
+        "convert": _convert_dim(minimum, optional), "kind": "dim", "minimum": minimum,
+        "optional": optional})
 
 
 def dims(default: Any = MISSING, *, minimum: int = 1) -> Any:
     """A per-axis field: one value or ``ndim`` values, stored as a tuple of length ``ndim``."""
-    return field(default=default, metadata={"convert": _convert_dims(minimum)})
+    return field(default=default, metadata={"convert": _convert_dims(minimum), "kind": "dims",
+                                            "minimum": minimum})
 
 
 def choice(default: Any, options: Sequence[Any]) -> Any:
     """A field restricted to `options` (strings such as ``padding_mode``)."""
+    options = tuple(options)
 
     def convert(layer: Layer, name: str, value: Any) -> Any:
-        if value not in options:
-            allowed = ", ".join(repr(o) for o in options)
-            raise LayerSpecError(layer.kind, f"{name} (={value!r}) must be one of {allowed}")
+        for o in options:  # identity or same-type equality: no array or SymPy comparison
+            if value is o or (type(value) is type(o) and value == o):
+                return o
+        allowed = ", ".join(repr(o) for o in options)
+        raise LayerSpecError(layer.kind, f"{name} (={show(value)}) must be one of {allowed}")
+
+    return field(default=default, metadata={"convert": convert, "kind": "choice",
+                                            "options": options})
+
+
+def _as_flag(layer: Layer, name: str, value: Any, optional: bool = False) -> Any:
+    if isinstance(value, bool):
         return value
+    if optional and value is None:
+        return None
+    if type(value).__name__ == "bool_" or (type(value) is int and value in (0, 1)):
+        return bool(value)  # NumPy's bool, and the ints 0 and 1
+    raise LayerSpecError(layer.kind, f"{name} (={show(value)}) must be True or False"
+                         + (" or None" if optional else ""))
 
-    return field(default=default, metadata={"convert": convert})
+
+def flag(default: Any, *, optional: bool = False) -> Any:
+    """A boolean field (``bias``, ``ceil_mode`` ...): ``True``/``False`` (NumPy booleans and
+    the ints 0 and 1 are converted); ``optional=True`` also accepts ``None``. Rejects anything
+    else, such as 0.5 or the string ``"False"`` (which PyTorch would take as true)."""
+
+    def convert(layer: Layer, name: str, value: Any) -> Any:
+        return _as_flag(layer, name, value, optional)
+
+    return field(default=default, metadata={"convert": convert, "kind": "flag",
+                                            "optional": optional})
 
 
-def flag(default: bool) -> Any:
-    """A boolean field (``bias``, ``ceil_mode`` ...). Rejects non-booleans such as 0.5."""
+def real(default: Any = MISSING, *, minimum: Any = None, maximum: Any = None,
+         optional: bool = False, allow_inf: bool = False, allow_nan: bool = False) -> Any:
+    """A real-valued hyperparameter (``eps``, ``momentum``, ``negative_slope`` ...): a Python or
+    NumPy number (``bool`` excluded), a fraction or a SymPy real, within ``[minimum, maximum]``
+    when they are given; finite unless `allow_inf` / `allow_nan`; ``None`` when `optional`.
+    The value is kept as given (``1e-5`` stays a float): it changes no count."""
+    opts = dict(minimum=minimum, maximum=maximum, optional=optional, allow_inf=allow_inf,
+                allow_nan=allow_nan)
 
-    def convert(layer: Layer, name: str, value: Any) -> bool:
-        if isinstance(value, bool):
-            return value
-        if value in (0, 1) and not isinstance(value, sp.Basic):
-            return bool(value)
-        raise LayerSpecError(layer.kind, f"{name} (={value!r}) must be True or False")
+    def convert(layer: Layer, name: str, value: Any) -> Any:
+        return as_real(value, layer.kind, name, **opts)
 
-    return field(default=default, metadata={"convert": convert})
+    return field(default=default, metadata={"convert": convert, "kind": "real", **opts})
+
+
+def probability(default: Any) -> Any:
+    """A probability field (``dropout``, ``p``): a real number in ``[0, 1]``, as PyTorch's
+    ``nn.Dropout`` and ``nn.RNN`` check."""
+    return real(default, minimum=0, maximum=1)
 
 
 # -- the base class --------------------------------------------------------------------------
@@ -150,20 +199,28 @@ class Layer(abc.ABC):
     # -- helpers for subclasses ------------------------------------------------------------
     def _input(self, x: Sequence[Dim], rank: int | None = None, *, min_rank: int = 0,
                layout: str = "") -> tuple[Dim, ...]:
-        """Validate an input shape and normalise its entries."""
+        """Validate an input shape (batch excluded) and normalise its entries: every entry goes
+        through `layercalc.dims.as_dim` (an int or an integer SymPy expression, positive);
+        one size on its own (``4096``) is the shape ``(4096,)``."""
         if type(x) is tuple and (rank is None or len(x) == rank) and len(x) >= min_rank and all(
-            type(v) is int and v >= 1 for v in x
+            type(v) is int and 1 <= v <= MAX_SIZE for v in x
         ):
             return x  # the numeric fast path: nothing to convert, nothing can be wrong
-        if isinstance(x, (int, sp.Basic)):
+        if isinstance(x, (numbers.Integral, sp.Basic)) and not isinstance(x, bool):
             x = (x,)
         if not isinstance(x, (tuple, list)):
-            raise ShapeError(self.kind, f"input shape must be a tuple of sizes, got {x!r}")
-        shape = tuple(as_count(v) if not isinstance(v, (str, float)) else v for v in x)
-        for v in shape:
-            if isinstance(v, (str, float)) or (isinstance(v, sp.Basic) and not isinstance(v, sp.Expr)):
-                raise ShapeError(self.kind, f"input shape {fmt(tuple(x))} must hold integers or "
-                                 "SymPy expressions")
+            raise ShapeError(self.kind, f"input shape (={show(x)}) must be a tuple of sizes"
+                             + (", not a string" if isinstance(x, (str, bytes)) else ""),
+                             "Parse text with layercalc.parse_dims." if isinstance(
+                                 x, (str, bytes)) else "")
+        shape = []
+        for v in x:
+            try:
+                shape.append(as_dim(v, self.kind, "input size", minimum=None, error=ShapeError))
+            except ShapeError as e:
+                raise ShapeError(self.kind, f"{e.problem}, in input shape {fmt(tuple(x))}",
+                                 e.hint) from None
+        shape = tuple(shape)
         if rank is not None and len(shape) != rank:
             lay = f" {layout}" if layout else ""
             raise ShapeError(

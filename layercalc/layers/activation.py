@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..cost import Cost
-from ..dims import Dim, as_count, eq, exact_div, fmt, prod, require, truth
+from ..dims import Dim, as_count, as_index, eq, exact_div, fmt, prod, require, truth
 from ..errors import LayerSpecError, ShapeError
-from ._base import Layer, choice, dim, flag
+from ._base import Layer, choice, dim, flag, real
 
 __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU",
@@ -91,7 +91,7 @@ class LeakyReLU(_Elementwise):
     {'cmp': 4096, 'mul': 4096}
     """
 
-    negative_slope: float = 0.01
+    negative_slope: float = real(0.01, allow_inf=True, allow_nan=True)
     inplace: bool = flag(False)
     per_element = {"cmp": 1, "mul": 1}
 
@@ -110,7 +110,7 @@ class PReLU(_Elementwise):
     """
 
     num_parameters: Dim = dim(1)
-    init: float = 0.25
+    init: float = real(0.25, allow_inf=True, allow_nan=True)
     per_element = {"cmp": 1, "mul": 1}
 
     def output_shape(self, x: Any) -> tuple[Dim, ...]:
@@ -138,7 +138,7 @@ class ELU(_Elementwise):
     {'add': 10, 'cmp': 10, 'exp': 10, 'mul': 10}
     """
 
-    alpha: float = 1.0
+    alpha: float = real(1.0, allow_inf=True, allow_nan=True)
     inplace: bool = flag(False)
     per_element = {"cmp": 1, "exp": 1, "add": 1, "mul": 1}
 
@@ -265,8 +265,8 @@ class _SoftmaxBase(Layer):
         d = self.dim
         if d is None:
             return
-        if isinstance(d, bool) or not isinstance(d, int):
-            raise LayerSpecError(self.kind, f"dim (={d!r}) must be an integer or None")
+        d = as_index(d, self.kind, "dim", optional=True)
+        object.__setattr__(self, "dim", d)
         if d == 0:
             raise LayerSpecError(
                 self.kind, "dim (=0) is the batch axis; shapes here exclude the batch",

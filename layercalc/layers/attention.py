@@ -13,7 +13,7 @@ from typing import Any
 from ..cost import Cost
 from ..dims import Dim, as_count, as_dim, divides, eq, exact_div, fmt, require, smax, smin
 from ..errors import LayerSpecError, ShapeError
-from ._base import Layer, dim, flag
+from ._base import Layer, dim, flag, probability
 from .linear import Linear
 
 __all__ = ["ScaledDotProductAttention", "KVCacheDecode", "MultiheadAttention",
@@ -225,7 +225,8 @@ class MultiheadAttention(Layer):
     ``cost(x, key=None, value=None, causal=None)``: ``x`` is ``(L, E)``; ``key`` ``(S,
     kdim)`` and ``value`` ``(S, vdim)`` default to ``x`` (self-attention). ``add_bias_kv``
     and ``add_zero_attn`` each append one key/value position (``S + 1``). Dropout is not
-    counted (inference).
+    counted (inference), but ``dropout`` must be a probability in [0, 1], as everywhere in
+    layercalc (stricter than PyTorch, which checks it only when training).
 
     ``causal`` (a field after PyTorch's arguments; not a ``torch.nn.MultiheadAttention``
     constructor argument) stands for the causal mask PyTorch takes at call time
@@ -244,7 +245,7 @@ class MultiheadAttention(Layer):
 
     embed_dim: Dim = dim()
     num_heads: Dim = dim()
-    dropout: float = 0.0
+    dropout: float = probability(0.0)
     bias: bool = flag(True)
     add_bias_kv: bool = flag(False)
     add_zero_attn: bool = flag(False)

@@ -14,7 +14,7 @@ from ..cost import Cost
 from ..dims import (
     Dim, as_count, as_dim, cdiv, divides, eq, exact_div, fmt, ge, prod, require, truth,
 )
-from ..errors import LayerSpecError, ShapeError
+from ..errors import LayerSpecError, LimitError, ShapeError
 from ..shapes import (
     conv_out,
     conv_transpose_out,
@@ -59,7 +59,8 @@ def _padding_field(default: Any = 0) -> Any:
             return tuple(as_dim(v, layer.kind, name, minimum=0) for v in value)
         return (as_dim(value, layer.kind, name, minimum=0),) * layer.ndim
 
-    return field(default=default, metadata={"convert": convert})
+    return field(default=default, metadata={"convert": convert, "kind": "dims", "minimum": 0,
+                                            "options": ("same", "valid")})
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ class _ConvNd(Layer):
             dots=outputs,
             bias_adds=outputs if self.bias else 0,
             weight_reads=params,
-            act_reads=prod(x),
+            act_reads=prod(self._input(x, self.ndim + 1)),
             writes=outputs,
             tap_reads=macs,  # no reuse: each MAC reads its input element (seed 004)
         )
@@ -315,7 +316,7 @@ class _ConvTransposeNd(Layer):
 
     def cost(self, x: Any) -> Cost:
         y = self.output_shape(x)
-        shape = tuple(as_count(v) for v in x)
+        shape = self._input(x, self.ndim + 1)
         per_in = exact_div(self.out_channels, self.groups) * prod(self.kernel_size)
         macs = as_count(self.in_channels * per_in * prod(shape[1:]))
         landed: Dim = 1
@@ -323,8 +324,11 @@ class _ConvTransposeNd(Layer):
         notes = []
         for n, k, s, p, d, op in zip(shape[1:], self.kernel_size, self.stride, self.padding,
                                      self.dilation, self.output_padding):
-            landed = landed * transposed_products(n, k, s, p, d, op)
-            c, note = transposed_covered(n, k, s, p, d, op)
+            try:
+                landed = landed * transposed_products(n, k, s, p, d, op)
+                c, note = transposed_covered(n, k, s, p, d, op)
+            except LimitError as e:
+                raise LimitError(self.kind, e.problem, e.hint) from None
             covered = covered * c
             if note:
                 notes.append(note)

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field
 from fractions import Fraction
-from numbers import Number
 from typing import Any, ClassVar
 
 import sympy as sp
 
 from ..cost import Cost
 from ..dims import (
-    Dim, as_count, as_dim, eq, exact_div, fdiv, fmt, ge, prod, require, smax, truth,
+    MAX_SIZE, Dim, as_count, as_dim, as_index, as_real, eq, exact_div, fdiv, fmt, ge, prod,
+    require, show, smax, to_expr, truth,
 )
 from ..errors import LayerSpecError, ShapeError
-from ._base import AXIS_NAMES, Layer, choice, flag
+from ._base import AXIS_NAMES, Layer, choice, flag, probability, real
 
 __all__ = [
     "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "Reshape",
@@ -60,13 +60,8 @@ class Dropout(Identity):
     Cost()
     """
 
-    p: float = 0.5
+    p: float = probability(0.5)
     inplace: bool = flag(False)
-
-    def check(self) -> None:
-        ok = isinstance(self.p, Number) and not isinstance(self.p, bool) and 0 <= self.p <= 1
-        if not ok:
-            raise LayerSpecError(self.kind, f"p (={self.p!r}) must be a probability in [0, 1]")
 
 
 @dataclass(frozen=True)
@@ -99,20 +94,13 @@ class StochasticDepth(Identity):
     Cost()
     """
 
-    p: float
+    p: float = probability(MISSING)
     mode: str = choice(MISSING, ("row", "batch"))
-
-    def check(self) -> None:
-        ok = isinstance(self.p, Number) and not isinstance(self.p, bool) and 0 <= self.p <= 1
-        if not ok:
-            raise LayerSpecError(self.kind, f"p (={self.p!r}) must be a probability in [0, 1]")
 
 
 # -- views -------------------------------------------------------------------------------------
 def _int_field(name: str, value: Any, kind: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise LayerSpecError(kind, f"{name} (={value!r}) must be an integer")
-    return value
+    return as_index(value, kind, name)
 
 
 @dataclass(frozen=True)
@@ -137,6 +125,7 @@ class Flatten(Layer):
     def check(self) -> None:
         for name in ("start_dim", "end_dim"):
             v = _int_field(name, getattr(self, name), self.kind)
+            object.__setattr__(self, name, v)
             if v == 0:
                 raise LayerSpecError(
                     self.kind, f"{name} (=0) is the batch axis; shapes here exclude the batch",
@@ -337,7 +326,7 @@ class Concat(_MultiInput):
     dim: int = 0
 
     def check(self) -> None:
-        _int_field("dim", self.dim, self.kind)
+        object.__setattr__(self, "dim", _int_field("dim", self.dim, self.kind))
 
     def output_shape(self, *shapes: Any) -> tuple[Dim, ...]:
         ins = self._inputs(shapes)
@@ -383,18 +372,19 @@ def _interp_ops(mode: str, nsp: int) -> tuple[dict[str, int], int]:
 
 
 def _scale(value: Any, kind: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (Number, sp.Basic)):
-        raise LayerSpecError(kind, f"scale_factor (={value!r}) must be a positive number")
-    if isinstance(value, sp.Basic):
-        require((sp.sympify(value) > 0) if value.is_number else None, kind,
-                f"scale_factor (={value}) must be positive")
-        return value
+    """A scale factor: a finite positive real (`as_real`), floats converted exactly."""
+    value = as_real(value, kind, "scale_factor")
+    if isinstance(value, sp.Basic) and not value.is_number:  # symbolic: no sin(H), no floats
+        value = as_dim(value, kind, "scale_factor", minimum=None, integer=False)
     if isinstance(value, float):
         value = Fraction(value)  # exact: a float is a binary fraction
-    if not value > 0:
-        raise LayerSpecError(kind, f"scale_factor (={value!r}) must be positive")
-    return sp.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) \
-        else value
+    if isinstance(value, Fraction):
+        value = sp.Rational(value.numerator, value.denominator)
+    if truth(to_expr(value) > 0) is False:
+        raise LayerSpecError(kind, f"scale_factor (={value}) must be positive")
+    if truth(to_expr(value) > MAX_SIZE) is True:
+        raise LayerSpecError(kind, f"scale_factor (={show(value)}) must be at most 10**30")
+    return value
 
 
 @dataclass(frozen=True)
@@ -451,8 +441,8 @@ class _Resize(Layer):
             scales = self._per_axis(self.scale_factor, nsp, "scale_factor", shape)  # type: ignore
             out = tuple(fdiv_scale(n, s) for n, s in zip(shape[1:], scales))
             for axis, n, o in zip(AXIS_NAMES[nsp], shape[1:], out):
-                require(ge(o, 1), self.kind, f"output size along {axis} would be {o} for "
-                        f"input size {n}", error=ShapeError)
+                require(ge(o, 1), self.kind, lambda: f"output size along {axis} would be "
+                        f"{fmt(o)} for input size {fmt(n)}", error=ShapeError)
         return (shape[0], *out)
 
     def cost(self, x: Any) -> Cost:
@@ -469,7 +459,7 @@ def fdiv_scale(n: Dim, s: Any) -> Dim:
         return n * s
     if isinstance(s, sp.Rational) and type(n) is int:
         return fdiv(n * int(s.p), int(s.q))
-    return as_count(sp.floor(sp.sympify(n) * s))
+    return as_count(sp.floor(to_expr(n) * s))
 
 
 @dataclass(frozen=True)
@@ -509,8 +499,8 @@ class Upsample(_Resize):
     size: Any = None
     scale_factor: Any = None
     mode: str = choice("nearest", _MODES)
-    align_corners: Any = None
-    recompute_scale_factor: Any = None
+    align_corners: Any = flag(None, optional=True)
+    recompute_scale_factor: Any = flag(None, optional=True)
 
     def check(self) -> None:
         if self.align_corners is not None and self.mode not in _MODE_NDIM:
@@ -565,7 +555,8 @@ def _pad_field() -> Any:
                                  f"{', front, back' if n > 4 else ''}), got {fmt(vals)}")
         return tuple(as_dim(v, layer.kind, name, minimum=-(2 ** 62)) for v in vals)
 
-    return field(metadata={"convert": convert})
+    return field(metadata={"convert": convert, "kind": "dims", "minimum": None,
+                           "per_axis": 2})
 
 
 @dataclass(frozen=True)
@@ -641,7 +632,7 @@ class ZeroPad3d(_PadNd):
 class ConstantPad1d(_PadNd):
     """``torch.nn.ConstantPad1d(padding, value)``: as `ZeroPad1d`, any constant."""
 
-    value: float
+    value: float = real(allow_inf=True, allow_nan=True)
     ndim = 1
 
 
@@ -653,7 +644,7 @@ class ConstantPad2d(_PadNd):
     (1, 6, 6)
     """
 
-    value: float
+    value: float = real(allow_inf=True, allow_nan=True)
     ndim = 2
 
 
@@ -661,5 +652,5 @@ class ConstantPad2d(_PadNd):
 class ConstantPad3d(_PadNd):
     """``torch.nn.ConstantPad3d(padding, value)``: as `ZeroPad3d`, any constant."""
 
-    value: float
+    value: float = real(allow_inf=True, allow_nan=True)
     ndim = 3

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cost import Cost
-from ..dims import Dim, as_count, eq, fmt, prod, require
+import sympy as sp
+
+from ..dims import Dim, as_count, eq, fmt, ge, prod, require, truth
 from ..errors import ShapeError
-from ._base import Layer, dim, flag
+from ._base import Layer, dim, flag, real
 
 __all__ = ["Linear", "Embedding"]
 
@@ -57,7 +59,7 @@ class Linear(Layer):
             dots=outputs,
             bias_adds=outputs if self.bias else 0,
             weight_reads=params,
-            act_reads=prod(x),
+            act_reads=prod(self._input(x, min_rank=1)),
             writes=outputs,
             tap_reads=macs,
         )
@@ -72,17 +74,40 @@ class Embedding(Layer):
     counted in ``act_reads`` (``prod(*) * (1 + embedding_dim)``); the table is never read whole,
     so ``weight_reads`` is 0. ``max_norm`` renormalisation is not modelled.
 
+    Validation as PyTorch's: ``padding_idx`` is ``None`` or an integer in
+    ``[-num_embeddings, num_embeddings - 1]``, and a negative one is stored as
+    ``padding_idx + num_embeddings`` (``Embedding(10, 3, padding_idx=-1).padding_idx == 9``);
+    ``max_norm`` is ``None`` or a real number, ``norm_type`` a real number,
+    ``scale_grad_by_freq`` and ``sparse`` booleans.
+
     >>> Embedding(50257, 768).cost((1024,)).params
     38597376
+    >>> Embedding(10, 3, padding_idx=10)
+    Traceback (most recent call last):
+    ...
+    layercalc.errors.LayerSpecError: Embedding: padding_idx (=10) must be in [-10, 9] (within num_embeddings).
     """
 
     num_embeddings: Dim = dim()
     embedding_dim: Dim = dim()
-    padding_idx: Any = None
-    max_norm: Any = None
-    norm_type: float = 2.0
-    scale_grad_by_freq: bool = False
-    sparse: bool = False
+    padding_idx: Any = dim(None, minimum=None, optional=True)
+    max_norm: Any = real(None, optional=True, allow_inf=True)
+    norm_type: float = real(2.0, allow_inf=True)
+    scale_grad_by_freq: bool = flag(False)
+    sparse: bool = flag(False)
+
+    def check(self) -> None:
+        i, n = self.padding_idx, self.num_embeddings
+        if i is None:
+            return
+        require(sp.And(ge(i, -n), ge(n - 1, i)) if not (type(i) is int and type(n) is int)
+                else -n <= i <= n - 1, self.kind,
+                lambda: f"padding_idx (={i}) must be in [{fmt(as_count(-n))}, "
+                f"{fmt(as_count(n - 1))}] (within num_embeddings)")
+        if type(i) is int and i < 0:
+            object.__setattr__(self, "padding_idx", as_count(i + n))
+        elif type(i) is not int and truth(ge(i, 0)) is False:
+            object.__setattr__(self, "padding_idx", as_count(i + n))
 
     def output_shape(self, x: Any) -> tuple[Dim, ...]:
         shape = self._input(x)

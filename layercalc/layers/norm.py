@@ -17,6 +17,14 @@ computed: per channel ``var + eps`` (1 add) and one sqrt; per element ``x - mean
 one div. An affine transform ``y*gamma + beta`` adds 1 mul and 1 add per element (no add without
 a bias). ``eps`` and ``momentum`` change no count.
 
+Validation follows PyTorch: ``eps`` is a real number >= 0 (PyTorch's batch_norm checks this;
+layercalc asks the same of InstanceNorm, LayerNorm, GroupNorm and RMSNorm, where PyTorch accepts
+a negative ``eps`` and may take the square root of a negative number), ``momentum`` a real number or
+``None`` (unchecked range, as in PyTorch). Statistics computed from the input need more than one
+value per group (PyTorch's ``Expected more than 1 value per channel``); for BatchNorm with
+``track_running_stats=False`` that is checked for the batch of one sample the count describes,
+so layercalc rejects a ``(C, 1, 1)`` input that PyTorch would accept in a batch of several.
+
 Memory (compulsory): the input is read once, the output written once, every parameter and
 buffer read once (``weight_reads = params + buffers``).
 """
@@ -27,9 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, divides, eq, exact_div, fmt, prod, require
+from ..dims import Dim, as_count, as_dim, divides, eq, exact_div, fmt, ge, prod, require
 from ..errors import LayerSpecError, ShapeError
-from ._base import Layer, dim, flag
+from ._base import Layer, dim, flag, real
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
@@ -78,7 +86,7 @@ def _shape_field() -> Any:
             return tuple(as_dim(v, layer.kind, name) for v in value)
         return (as_dim(value, layer.kind, name),)
 
-    return field(metadata={"convert": convert})
+    return field(metadata={"convert": convert, "kind": "dims", "minimum": 1, "per_axis": None})
 
 
 # -- BatchNorm / InstanceNorm --------------------------------------------------------------
@@ -88,8 +96,8 @@ class _ChannelNormNd(Layer):
     input ``(C, *spatial)``."""
 
     num_features: Dim = dim()
-    eps: float = 1e-5
-    momentum: Any = 0.1
+    eps: float = real(1e-5, minimum=0)
+    momentum: Any = real(0.1, optional=True)
     affine: bool = flag(True)
     track_running_stats: bool = flag(True)
 
@@ -106,7 +114,19 @@ class _ChannelNormNd(Layer):
                 raise ShapeError(self.kind, f"expected an input of rank 1 (C,) or 2 (C, L) "
                                  f"(batch excluded), got {fmt(shape)}")
         self._channels(shape, self.num_features)
+        if not self.track_running_stats:
+            self._check_statistics(shape)
         return shape
+
+    def _check_statistics(self, shape: tuple[Dim, ...]) -> None:
+        """Statistics computed from the input need more than one value per channel: PyTorch
+        raises ``ValueError: Expected more than 1 value per channel`` (BatchNorm, for the batch
+        of one sample counted here) or ``... more than 1 spatial element`` (InstanceNorm)."""
+        n = prod(shape[1:])
+        require(ge(n, 2), self.kind,
+                lambda: f"statistics need more than 1 value per channel, got input shape "
+                f"{fmt(shape)} (track_running_stats=False; PyTorch raises the same for one "
+                "sample)", error=ShapeError)
 
     def _batch_stats_note(self) -> str:
         return ""
@@ -305,7 +325,7 @@ class LayerNorm(Layer):
     """
 
     normalized_shape: Any = _shape_field()
-    eps: float = 1e-5
+    eps: float = real(1e-5, minimum=0)
     elementwise_affine: bool = flag(True)
     bias: bool = flag(True)
 
@@ -387,7 +407,7 @@ class RMSNorm(Layer):
     """
 
     normalized_shape: Any = _shape_field()
-    eps: Any = None
+    eps: Any = real(None, minimum=0, optional=True)
     elementwise_affine: bool = flag(True)
 
     def output_shape(self, x: Any) -> tuple[Dim, ...]:
@@ -438,7 +458,7 @@ class GroupNorm(Layer):
 
     num_groups: Dim = dim()
     num_channels: Dim = dim()
-    eps: float = 1e-5
+    eps: float = real(1e-5, minimum=0)
     affine: bool = flag(True)
 
     def check(self) -> None:
@@ -449,6 +469,11 @@ class GroupNorm(Layer):
     def output_shape(self, x: Any) -> tuple[Dim, ...]:
         shape = self._input(x, min_rank=1)
         self._channels(shape, self.num_channels)
+        per_group = exact_div(prod(shape), self.num_groups)
+        require(ge(per_group, 2), self.kind,
+                lambda: f"statistics need more than 1 value per group, got input shape "
+                f"{fmt(shape)} with num_groups={self.num_groups} (PyTorch raises the same)",
+                error=ShapeError)
         return shape
 
     def cost(self, x: Any) -> Cost:

@@ -17,10 +17,10 @@ from typing import Any
 import sympy as sp
 
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, cdiv, fmt, ge, prod, require, truth
-from ..errors import LayerSpecError, ShapeError
+from ..dims import Dim, as_count, as_dim, cdiv, fmt, ge, prod, require, to_expr, truth
+from ..errors import LayerSpecError, LimitError, ShapeError
 from ..shapes import (
-    adaptive_window_sum, pool_last_start, pool_out, tf_same_padding, valid_taps,
+    SMALL_KERNEL, adaptive_window_sum, pool_last_start, pool_out, tf_same_padding, valid_taps,
 )
 from ._base import AXIS_NAMES, Layer, check_window_fits, choice, dims, flag, per_axis
 from .structure import _int_tuple, _torch_dims
@@ -62,7 +62,8 @@ def _stride_field() -> Any:
             return layer.kernel_size  # type: ignore[attr-defined]  # converted before stride
         return plain.metadata["convert"](layer, name, value)
 
-    return field(default=None, metadata={"convert": convert})
+    return field(default=None, metadata={"convert": convert, "kind": "dims", "minimum": 1,
+                                         "optional": True})
 
 
 @dataclass(frozen=True)
@@ -126,37 +127,39 @@ class _WindowPoolNd(Layer):
                 last = as_count((o - 1) * s)
             else:
                 last = pool_last_start(n, k, s, p, d, self.ceil_mode)  # type: ignore[attr-defined]
-            taps = taps * valid_taps(n, k, s, p, d, last)
-            h, note = _windows_hit(n, k, s, p, d, o)
+            try:
+                taps = taps * valid_taps(n, k, s, p, d, last)
+                h, note = _windows_hit(n, k, s, p, d, o, last)
+            except LimitError as e:
+                raise LimitError(self.kind, e.problem, e.hint) from None
             hit = hit * h
             if note:
                 notes.append(f"{self.kind}: {note}")
         return shape, y, prod(y), as_count(taps), as_count(hit), tuple(dict.fromkeys(notes))
 
 
-def _windows_hit_numeric(n: int, k: int, s: int, p: int, d: int, o: int) -> int:
-    return sum(1 for j in range(o) if any(0 <= j * s - p + t * d < n for t in range(k)))
-
-
-def _windows_hit(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, o: Dim) -> tuple[Dim, str]:
+def _windows_hit(n: Dim, k: Dim, s: Dim, p: Dim, d: Dim, o: Dim, last: Dim) -> tuple[Dim, str]:
     """Windows of one axis with at least one tap inside the input, and a note ('' if exact).
 
     Every window starts before the end of the input and ends at or after its start (padding is
     at most half the kernel), so when ``d <= n`` the taps, ``d`` apart, cannot skip the input:
     all ``o`` windows hit it. Only a dilation larger than the input can leave a window on
-    padding alone (PyTorch outputs -inf there, with no compare).
+    padding alone (PyTorch outputs -inf there, with no compare). Then (``n <= d``) no window
+    holds two valid taps, so the windows hit are the valid taps (`valid_taps`), a closed form.
     """
     if truth(ge(n, d)):
         return o, ""
-    if all(type(v) is int for v in (n, k, s, p, d, o)):
-        return _windows_hit_numeric(n, k, s, p, d, o), ""
+    if all(type(v) is int for v in (n, k, s, p, d)):
+        return valid_taps(n, k, s, p, d, last), ""
     if type(d) is int and all(type(v) is int for v in (k, s, p)) and type(n) is not int:
+        if d > SMALL_KERNEL:  # one closed form for the small sizes instead of d - 1 cases
+            return sp.Piecewise((valid_taps(n, k, s, p, d, last), sp.Lt(n, d)), (o, True)), ""
         cases = []
         for m in range(1, d):
-            om = o.subs(n, m) if isinstance(o, sp.Basic) else o
-            om = as_count(om)
+            om = as_count(to_expr(o).subs(n, m))
             if type(om) is int and om >= 1:
-                hm = _windows_hit_numeric(m, k, s, p, d, om)
+                lm = as_count(to_expr(last).subs(n, m))
+                hm = valid_taps(m, k, s, p, d, lm)
                 if hm != om:
                     cases.append((hm, sp.Eq(n, m)))
         if not cases:
@@ -256,7 +259,8 @@ def _divisor_field() -> Any:
     def convert(layer: Layer, name: str, value: Any) -> Any:
         return None if value is None else as_dim(value, layer.kind, name)
 
-    return field(default=None, metadata={"convert": convert})
+    return field(default=None, metadata={"convert": convert, "kind": "dim", "minimum": 1,
+                                         "optional": True})
 
 
 @dataclass(frozen=True)
@@ -328,21 +332,46 @@ class AvgPool2d(_AvgPoolNd):
 
 @dataclass(frozen=True)
 class AvgPool3d(_AvgPoolNd):
-    """As `_AvgPoolNd` with three spatial axes, like ``torch.nn.AvgPool3d``."""
+    """As `_AvgPoolNd` with three spatial axes, like ``torch.nn.AvgPool3d``.
+
+    PyTorch's ``avg_pool3d`` also requires the input itself (before padding) to be at least
+    the kernel along every axis (``RuntimeError: input image ... smaller than kernel size``),
+    even where padding or ``ceil_mode`` would give an output; layercalc checks the same.
+    (AvgPool1d/2d and the max pools have no such rule.)
+
+    >>> AvgPool3d(3, padding=1).output_shape((1, 2, 5, 5))
+    Traceback (most recent call last):
+    ...
+    layercalc.errors.ShapeError: AvgPool3d: input size along depth (=2) must be at least kernel_size (=3), as PyTorch's avg_pool3d requires.
+    """
 
     ndim = 3
+
+    def output_shape(self, x: Any) -> tuple[Dim, ...]:
+        shape = self._input(x, 4, layout=_LAYOUT[3])
+        for axis, n, k in zip(AXIS_NAMES[3], shape[1:], self.kernel_size):
+            require(ge(n, k), self.kind,
+                    lambda: f"input size along {axis} (={fmt(n)}) must be at least "
+                    f"kernel_size (={fmt(k)}), as PyTorch's avg_pool3d requires",
+                    error=ShapeError)
+        return super().output_shape(shape)
 
 
 # -- adaptive pooling ----------------------------------------------------------------------
 def _output_size_field() -> Any:
     """``output_size``: one value or ``ndim`` values, each a size or ``None`` (keep the input
-    size along that axis)."""
+    size along that axis; 2d and 3d only: PyTorch's ``adaptive_avg_pool1d`` takes ints)."""
 
     def convert(layer: Layer, name: str, value: Any) -> tuple[Any, ...]:
         vals = per_axis(layer, name, value)
+        if layer.ndim == 1 and None in vals:
+            raise LayerSpecError(layer.kind, f"{name} (={fmt(value)}) must be a size; None "
+                                 "(keep the input size) is for the 2d and 3d pools, as in "
+                                 "PyTorch")
         return tuple(None if v is None else as_dim(v, layer.kind, name) for v in vals)
 
-    return field(metadata={"convert": convert})
+    return field(metadata={"convert": convert, "kind": "dims", "minimum": 1,
+                           "optional": True})
 
 
 @dataclass(frozen=True)
@@ -363,7 +392,10 @@ class _AdaptivePoolNd(Layer):
                 taps = taps * n
             else:
                 out.append(m)
-                taps = taps * adaptive_window_sum(n, m)
+                try:
+                    taps = taps * adaptive_window_sum(n, m)
+                except LimitError as e:
+                    raise LimitError(self.kind, e.problem, e.hint) from None
         return shape, (shape[0], *out), as_count(taps)
 
     def output_shape(self, x: Any) -> tuple[Dim, ...]:

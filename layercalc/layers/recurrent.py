@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from ..cost import Cost
 from ..dims import Dim, as_count, eq, fmt, ge, require, truth
 from ..errors import LayerSpecError, ShapeError
-from ._base import Layer, choice, dim, flag
+from ._base import Layer, choice, dim, flag, probability
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -51,9 +51,8 @@ class _RNNBase(Layer):
     gates: ClassVar[int] = 1
 
     def check(self) -> None:
-        d = self.dropout
-        if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d <= 1:
-            raise LayerSpecError(self.kind, f"dropout (={d!r}) must be a number in [0, 1]")
+        """Relations between fields (none here: ``dropout`` is a `probability` field,
+        checked as PyTorch does, in [0, 1])."""
 
     # -- sizes -----------------------------------------------------------------------------
     @property
@@ -164,7 +163,7 @@ class RNN(_RNNBase):
     nonlinearity: str = choice("tanh", ("tanh", "relu"))
     bias: bool = flag(True)
     batch_first: bool = flag(False)
-    dropout: float = 0.0
+    dropout: float = probability(0.0)
     bidirectional: bool = flag(False)
 
     gates = 1
@@ -222,7 +221,7 @@ class LSTM(_RNNBase):
     num_layers: Dim = dim(1)
     bias: bool = flag(True)
     batch_first: bool = flag(False)
-    dropout: float = 0.0
+    dropout: float = probability(0.0)
     bidirectional: bool = flag(False)
     proj_size: Dim = dim(0, minimum=0)
 
@@ -298,7 +297,7 @@ class GRU(_RNNBase):
     num_layers: Dim = dim(1)
     bias: bool = flag(True)
     batch_first: bool = flag(False)
-    dropout: float = 0.0
+    dropout: float = probability(0.0)
     bidirectional: bool = flag(False)
 
     gates = 3

@@ -13,7 +13,7 @@ from typing import Any
 import sympy as sp
 
 from ..cost import Cost
-from ..dims import Dim, as_count, as_dim, eq, fmt, ge, prod, require
+from ..dims import Dim, as_count, as_dim, as_index, eq, fmt, ge, prod, require, to_expr
 from ..errors import LayerSpecError, ShapeError
 from ._base import Layer, choice, dim
 
@@ -30,8 +30,8 @@ def _torch_axis(layer: Layer, name: str, d: int, shape: tuple[Dim, ...]) -> int:
 
 
 def _torch_dim_field(layer: Layer, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise LayerSpecError(layer.kind, f"{name} (={value!r}) must be an integer")
+    value = as_index(value, layer.kind, name)
+    object.__setattr__(layer, name, value)
     if value == 0:
         raise LayerSpecError(layer.kind, f"{name} (=0) is the batch axis; shapes here exclude "
                              "the batch", "dim=1 is the first axis of the batch-free shape.")
@@ -119,7 +119,7 @@ class RotaryEmbedding(Layer):
 
     def check(self) -> None:
         d = self.head_dim
-        even = (d % 2 == 0) if type(d) is int else (False if (sp.sympify(d) / 2).is_integer
+        even = (d % 2 == 0) if type(d) is int else (False if (to_expr(d) / 2).is_integer
                                                      is False else None)
         require(even, self.kind, lambda: f"head_dim (={d}) must be even (features rotate in "
                 "pairs)")
@@ -130,7 +130,7 @@ class RotaryEmbedding(Layer):
         if type(shape[1]) is int and type(d) is int:
             ok: Any = shape[1] % d == 0
         else:
-            ok = False if (sp.sympify(shape[1]) / d).is_integer is False else None
+            ok = False if (to_expr(shape[1]) / d).is_integer is False else None
         require(ok, self.kind, lambda: f"{what} features (={shape[1]}) must be a multiple of "
                 f"head_dim (={d})", error=ShapeError)
         return shape
@@ -198,7 +198,9 @@ class Select(Layer):
     def check(self) -> None:
         _torch_dim_field(self, "dim", self.dim)
         i = self.index
-        if not (type(i) is int and i < 0):
+        if type(i) is int and i < 0:
+            object.__setattr__(self, "index", as_index(i, self.kind, "index"))
+        else:
             object.__setattr__(self, "index", as_dim(i, self.kind, "index", minimum=0))
 
     def output_shape(self, x: Any) -> tuple[Dim, ...]:

@@ -87,7 +87,8 @@ computed.
 (`lc.symbols` makes positive-integer symbols):
 """),
 ("code", r"""
-C_in, C_out, K, H, W, P, S, D = lc.symbols("C_in C_out K H W P S D")
+C_in, C_out, K, H, W, S, D = lc.symbols("C_in C_out K H W S D")
+P = lc.symbols("P", positive=None, nonnegative=True)  # padding may be 0
 
 conv = lc.Conv2d(C_in, C_out, K, stride=S, padding=P, dilation=D)
 out_shape = conv.output_shape((C_in, H, W))
@@ -278,7 +279,7 @@ assert sp.expand(lc.flops(no_bias, "exact") - (2*C_in*K**2 - 1)*H*W*C_out) == 0
 assert sp.expand(lc.flops(with_bias, "exact") - 2*C_in*K**2*H*W*C_out) == 0
 assert sp.expand(lc.flops(with_bias, "exact-no-bias") - (2*C_in*K**2 - 1)*H*W*C_out) == 0
 
-I, O = lc.symbols("I O")
+I, O = lc.symbols("T_i T_o")  # seed 000's names: a symbol "I" would print as SymPy's i
 assert sp.expand(lc.flops(lc.Linear(I, O, bias=False).cost((I,)), "exact") - (2*I - 1)*O) == 0
 assert sp.expand(lc.flops(lc.Linear(I, O).cost((I,)), "exact") - 2*I*O) == 0
 

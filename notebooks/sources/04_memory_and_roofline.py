@@ -506,7 +506,7 @@ $B^* = 4097\,r / (4096 - 2r) = 165.4$, so batch **166**.
 `lc.critical_value` solve it with symbolic $I$, $O$, $b$, $\pi$ and $\beta$:
 """),
 ("code", r"""
-I_, O_, B = lc.symbols("I O B")
+I_, O_, B = lc.symbols("I_f O_f B")  # "I" and "O" would print as SymPy's i and Order
 r = sp.Symbol("r", positive=True)                       # the ridge pi / beta
 F = 2 * I_ * O_ * B
 M = b * (I_ * O_ + O_) + b * B * (I_ + O_)

@@ -103,7 +103,7 @@ biases: $8h$, $0$ and $4h$. A second layer reads the first layer's $h$ outputs, 
 $I$ is $h$ (or $2h$ when bidirectional).
 """),
 ("code", r"""
-I, h, T, P = lc.symbols("I h T P")
+I, h, T, P = lc.symbols("I_f h T P")  # "I" would print as SymPy's imaginary unit
 
 lstm = lc.LSTM(I, h)
 per_sequence = lstm.cost((T, I))
@@ -161,7 +161,7 @@ assert sp.expand(proj.macs - (4*h*(I + P) + P*h)) == 0
 assert sp.expand(proj.params - (4*h*I + 4*h*P + 8*h + P*h)) == 0
 
 # seed 001's numbers for a 128-wide LSTM on 64 inputs, against ours
-seed_step = lc.evaluate(seed001_step, I=64, h=128)
+seed_step = lc.evaluate(seed001_step, I_f=64, h=128)
 our_step = lc.LSTM(64, 128).cost((1, 64)).macs
 assert (seed_step, our_step) == (114_688, 98_304) and seed_step - our_step == 128**2
 say(f"I=64, h=128: seed 001 {seed_step:,} MACs per step, layercalc {our_step:,} "

@@ -209,15 +209,15 @@ def avg_pool3d_input_smaller_than_kernel(kw, size):
     return len(size) == 3 and any(n < ki for n, ki in zip(size, k))
 
 
-@pytest.mark.xfail(strict=True, reason="discrepancy: PyTorch's AvgPool3d rejects an input "
-                   "smaller than the kernel along any axis even when padding or ceil_mode "
-                   "would give an output (RuntimeError 'input image ... smaller than kernel "
-                   "size'); layercalc accepts it")
 @pytest.mark.parametrize("kw, shape", [
     (dict(kernel_size=2, ceil_mode=True), (1, 1, 1, 1)),
     (dict(kernel_size=3, padding=1), (1, 2, 5, 5)),
+    (dict(kernel_size=3, padding=1), (1, 3, 3, 3)),  # the smallest input it accepts
 ])
-def test_avg_pool3d_input_size_check(kw, shape):
+def test_issue14_avg_pool3d_input_size_check(kw, shape):
+    """PyTorch's AvgPool3d rejects an input smaller than the kernel along any axis even when
+    padding or ceil_mode would give an output ('input image ... smaller than kernel size');
+    layercalc reproduces it (was a strict xfail)."""
     check("AvgPool3d", kw, [shape])
 
 
@@ -384,16 +384,20 @@ def single_value_statistics(name, kw, shape):
     return False
 
 
-@pytest.mark.xfail(strict=True, reason="discrepancy: PyTorch raises ValueError ('Expected more "
-                   "than 1 value per channel' / 'more than 1 spatial element') when the "
-                   "statistics come from a single value; layercalc accepts and counts it")
 @pytest.mark.parametrize("name, kw, shape", [
     ("BatchNorm2d", dict(num_features=3, track_running_stats=False), (3, 1, 1)),
     ("BatchNorm1d", dict(num_features=4, track_running_stats=False), (4,)),
     ("InstanceNorm1d", dict(num_features=2), (2, 1)),
     ("GroupNorm", dict(num_groups=2, num_channels=2), (2, 1, 1)),
+    ("BatchNorm2d", dict(num_features=3, track_running_stats=False), (3, 1, 2)),  # accepted
+    ("InstanceNorm1d", dict(num_features=2, track_running_stats=True), (2, 1)),  # running
+    ("GroupNorm", dict(num_groups=1, num_channels=2), (2, 1, 1)),  # 2 values per group
 ])
-def test_single_value_statistics(name, kw, shape):
+def test_issue14_single_value_statistics(name, kw, shape):
+    """PyTorch raises ValueError ('Expected more than 1 value per channel' / 'more than 1
+    spatial element') when statistics come from a single value, for a batch of one sample;
+    layercalc reproduces it (was a strict xfail). BatchNorm and GroupNorm depend on the batch
+    in PyTorch; layercalc's per-sample count is that of one sample (norm.py docstring)."""
     check(name, kw, [shape])
 
 
