@@ -546,12 +546,14 @@ def _prefixes(paths: Sequence[str], depth: int) -> int:
 
 def html_levels(table_at: Callable[[int | None], Table], paths: Sequence[str], *,
                 full: bool = False, folds: Sequence[tuple[str, Table]] = (),
-                css: str = "layercalc-report") -> str:
+                css: str = "layercalc-report", max_rows: int | None = None) -> str:
     """Jupyter's depth control for a table of one row per layer: the table grouped by
     top-level path (``table_at(1)``; every row when no path has a ``.``), then `folds`
     (``(summary, table)``: another grouping, e.g. by layer kind) and each finer depth that
     changes the number of rows, down to every layer (``table_at(None)``), in collapsed
     ``<details>`` (their caption, header and footer left out: the visible table has them).
+    Groupings of more than `max_rows` rows are left out, and a line says so (a notebook
+    stays light for a model of a thousand layers).
 
     >>> t = lambda d: Table([Column("layer")], [(p,) for p in (["a", "b"] if d else
     ...                                                         ["a.0", "a.1", "b"])])
@@ -570,13 +572,23 @@ def html_levels(table_at: Callable[[int | None], Table], paths: Sequence[str], *
 
     parts += [fold(summary, t) for summary, t in folds]
     seen = {_prefixes(paths, first) if first else len(paths)}
-    for d in range(2, deepest):
+    levels: list[tuple[int | None, int]] = []
+    for d in range(2, deepest):  # the depths that change the number of rows
         n = _prefixes(paths, d)
         if n not in seen and n < len(paths):
             seen.add(n)
-            parts.append(fold(f"By path depth {d} ({n} rows)", table_at(d)))
+            levels.append((d, n))
     if first is not None:
-        parts.append(fold(f"Every layer ({len(paths)} rows)", table_at(None)))
+        levels.append((None, len(paths)))
+    left = [n for _, n in levels if max_rows is not None and n > max_rows]
+    for d, n in levels:
+        if max_rows is None or n <= max_rows:
+            parts.append(fold(f"By path depth {d} ({n} rows)" if d is not None
+                              else f"Every layer ({n} rows)", table_at(d)))
+    if left:
+        parts.append('<div style="font-size:smaller">Finer groupings left out here ('
+                     f"{', '.join(map(str, left))} rows): to_html(depth=...) shows any of "
+                     "them.</div>")
     return f'<div class="{css}">\n' + "\n".join(parts) + "\n</div>"
 
 

@@ -1445,7 +1445,7 @@ class TrainingReport(TableRenderers):
         """``gpt2 training step: input (128,), batch 8, adamw, bf16-mixed, recompute
         selective, activations pytorch, dp=1, tp=2, pp=1, zero=1``."""
         return (f"{self.report.name or 'model'} training step: input "
-                f"{fmt.shape(self.report.input_shape)}, batch {fmt.exact(self.report.batch)}, "
+                f"{fmt.shape(self.report.input_shape)}, batch {fmt.size(self.report.batch)}, "
                 f"{self.optimizer_name}, {self.precision_name}, recompute "
                 f"{_recompute_label(self.recompute_mode)}, activations {self.activations_mode}, "
                 f"{self.parallel}")
@@ -1579,7 +1579,7 @@ class TrainingReport(TableRenderers):
         rc = self.recompute_mode
         par = self.parallel
         return fmt.brief("TrainingReport", self.report.name or "model", [
-            f"batch {fmt.exact(self.report.batch, width=20)}",
+            f"batch {fmt.size(self.report.batch, width=20)}",
             f"{self.optimizer_name} {self.precision_name}",
             f"recompute {_recompute_label(rc)}" if rc is not None else "",
             str(par) if par != Parallelism() else "",
@@ -1591,7 +1591,7 @@ class TrainingReport(TableRenderers):
         """The rows grouped by top-level path with every finer grouping folded below, the
         memory per device, and the collectives (by kind; by cause folded)."""
         parts = [html_levels(lambda d: self.table(depth=d), [r.path for r in self.rows],
-                             css="layercalc-training-rows")]
+                             css="layercalc-training-rows", max_rows=_HTML_ROWS)]
         if self.memory is not None:
             parts.append(self.memory.table(title=self._memory_title()).to_html())
         c = self.communication
@@ -1692,6 +1692,7 @@ TRAINING_SCHEMA = "layercalc.training/1"
 _PARTS = ("forward", "dgrad", "wgrad", "accumulation", "recompute")
 
 _FOOTER_WIDTH = 100  # characters of a formula in a footer line before it is abbreviated
+_HTML_ROWS = 400  # Jupyter: groupings of more rows are left out (a 70B model has 1,200 layers)
 
 
 def _check_depth(depth: Any) -> None:
