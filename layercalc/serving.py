@@ -906,6 +906,18 @@ class InferenceReport(TableRenderers):
             "Times are roofline lower bounds; TPOT is the mean decode step, tokens/s = "
             "batch / TPOT; memory = weights + KV cache + activations."])
 
+    @classmethod
+    def batch_tables(cls, reports: Sequence[InferenceReport], depth: int | None = None, *,
+                     full: bool = False) -> list[Table]:
+        """What ``layercalc serve`` prints in a human format: `batch_table`, and with `depth`
+        the layers table below it (titled by its grouping, the header said once above)."""
+        out = [cls.batch_table(reports, full=full)]
+        if depth is not None:
+            layers = cls.batch_table(reports, depth, full=full)
+            out.append(Table(layers.columns, layers.rows, None,
+                             f"Layers by path depth {depth}", layers.header[2:]))
+        return out
+
     def __repr__(self) -> str:
         return fmt.brief("InferenceReport", f"{self.model} on {self.hardware}", [
             f"prompt {fmt.size(self.prompt_len, width=30)}",
