@@ -1634,7 +1634,8 @@ class TrainingReport(TableRenderers):
 
         def record(r: tuple, layers: int) -> dict:
             d = {k: fmt.plain(v) for k, v in zip(keys, r)}
-            return {"path": d.pop("path"), "kind": d.pop("kind"), "layers": layers, **d}
+            return {"path": d.pop("path"), "kind": d.pop("kind") or None, "layers": layers,
+                    **d}
 
         counts = self._group_sizes(depth)
         total = record(t.total, len(self.rows))
