@@ -116,8 +116,13 @@ class Printout(TableRenderers):
 
         cols = [Column(k, k, kind(k)) for k in keys]
         rows = [tuple(r.get(k) for k in keys) for r in self.rows]
-        return Table(cols, rows, None, f"{self.tool} printout: {len(self.rows)} rows",
+        return Table(cols, rows, None, f"{self._label()} printout: {len(self.rows)} rows",
                      footer=[self._totals_line()] if self.totals else [])
+
+    def _label(self) -> str:
+        """The tool and its version (``torchsummary 1.5.1``)."""
+        known = PRINTOUTS.get(self.tool)
+        return known.version if known is not None else self.tool
 
     def _totals_line(self) -> str:
         return "Totals: " + "; ".join(
@@ -126,7 +131,7 @@ class Printout(TableRenderers):
     def __repr__(self) -> str:
         shown = [f"{k} {v!r}" if isinstance(v, str) else f"{k} {fmt.exact(v)}"
                  for k, v in list(self.totals.items())[:3]]
-        return fmt.brief("Printout", self.tool, [f"{len(self.text.splitlines())} lines",
+        return fmt.brief("Printout", self._label(), [f"{len(self.text.splitlines())} lines",
                                                  f"{len(self.rows)} rows", *shown])
 
     def _repr_html_(self) -> str:
@@ -136,7 +141,7 @@ class Printout(TableRenderers):
 
         esc = html.escape
         out = ['<div class="layercalc-printout">',
-               f"<div><b>{esc(self.tool)}</b>: what it prints (reproduced by layercalc)</div>",
+               f"<div><b>{esc(self._label())}</b>: what it prints (reproduced by layercalc)</div>",
                f"<pre>{esc(self.text)}</pre>"]
         if self.totals:
             out.append(f'<div style="font-size:smaller">{esc(self._totals_line())}</div>')
