@@ -466,8 +466,9 @@ class StepTime(TableRenderers):
                 "mfu": fmt.plain(self.mfu)}
 
     def __repr__(self) -> str:
+        how = "roofline lower bound" if self.method == "roofline" else self.method
         return fmt.brief("StepTime", f"{self.hardware} {self.dtype}", [
-            f"{fmt.seconds(self.seconds, width=60)} ({'roofline lower bound' if self.method == 'roofline' else self.method})",
+            f"{fmt.seconds(self.seconds, width=60)} ({how})",
             f"{fmt.count(self.flops, width=60)} FLOPs/device ({self.convention})",
             fmt.nbytes(self.bytes, width=60) + "/device"])
 
