@@ -10,9 +10,13 @@
                              --depth N] [--fuse] [--format table|text|rich|md|json] [--full]
     layercalc train MODEL [--input 1024] [--batch 8] [--optimizer adamw] [--precision fp32]
                           [--recompute selective|full] [--activations pytorch] [--dp N]
-                          [--tp N] [--pp N] [--sp] [--zero 0-3] [--hardware NAME] [--depth N]
+                          [--tp N] [--pp N] [--sp] [--zero 0-3] [--hardware NAME]
+                          [--convention exact] [--depth N]
+                          [--format table|text|rich|md|csv|json|latex|html] [--full]
     layercalc serve MODEL --prompt N [--gen N] [--batch 1,8,64] --hardware NAME
                           [--weights int4] [--override lm_head=fp16] [--profile llm-viewer]
+                          [--convention exact] [--depth N]
+                          [--format table|text|rich|md|csv|json|latex|html] [--full]
     layercalc list models|layers|conventions|hardware
     layercalc --version
 
@@ -297,13 +301,23 @@ def _serve_parser(sub: Any) -> None:
                    help="weight dtype for report paths matching PATTERN (repeatable), e.g. "
                    "lm_head=fp16")
     v.add_argument("--profile", default="layercalc", help="layercalc (default) or llm-viewer")
-    v.add_argument("--convention", default="exact", help="FLOPs convention (default: exact)")
+    v.add_argument("--convention", default=DEFAULT_CONVENTION,
+                   help=f"FLOPs convention (default: {DEFAULT_CONVENTION})")
+    v.add_argument("--depth", type=int, default=None, help="also every layer of both stages "
+                   "per batch size, grouped by path depth (a positive integer; every format)")
+    v.add_argument("--format", default="table", choices=_SUMMARY_FORMATS,
+                   help="table (rich on a terminal when installed, else text), text, rich, "
+                   "md, csv, json (a list of layercalc.inference/1 documents, one per batch "
+                   "size), latex or html")
+    v.add_argument("--full", action="store_true", help=_FULL_HELP)
 
 
 def _serve(args: argparse.Namespace) -> str:
-    from .report import human
-    from .serving import inference
+    import json
 
+    from .serving import InferenceReport, inference
+
+    _check_positive(args, "depth")
     (prompt,) = parse_dims(args.prompt, "--prompt")
     (gen,) = parse_dims(args.gen, "--gen")
     overrides = {}
@@ -314,41 +328,21 @@ def _serve(args: argparse.Namespace) -> str:
         overrides[pattern] = dtype
     if args.group_size is not None and args.group_size < 1:
         raise ParseError(f"--group-size (={args.group_size}) must be a positive integer")
-
-    def gb(v: Any) -> str:
-        import sympy as sp
-
-        if isinstance(v, sp.Basic) and not v.is_number:
-            return str(v / 10**9)
-        return f"{float(v) / 1e9:.3g}"
-
-    rows, first = [], None
-    for b in parse_dims(args.batch, "--batch"):
-        r = inference(args.model, prompt_len=prompt, gen_len=gen, batch=b,
-                      hardware=args.hardware, weight_dtype=args.weights,
-                      act_dtype=args.act_dtype, kv_dtype=args.kv_dtype,
-                      group_size=args.group_size, overrides=overrides, profile=args.profile,
-                      convention=args.convention)
-        first = first or r
-        rows.append((str(b), r._summary()[0][1], r._summary()[1][1], r._summary()[2][1],
-                     gb(r.kv_cache_bytes), gb(r.memory_bytes),
-                     f"{r.prefill.bound or '?'}/{r.decode.bound or '?'}"))
-    head = ("batch", "TTFT", "TPOT", "tokens/s", "KV cache GB", "memory GB",
-            "bound (prefill/decode)")
-    widths = [max(len(x[i]) for x in [head, *rows]) for i in range(len(head))]
-
-    def line(x: tuple) -> str:
-        return "  ".join(c.ljust(w) if i == 6 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(x, widths))).rstrip()
-
-    rule = "-" * len(line(head))
-    crit = first.critical_batch
-    out = [first._title().replace(f", batch {first.batch}", ""),
-           f"weights {human(first.weight_bytes)}B; decode compute-bound from batch "
-           f"{'(never)' if crit is None else crit}", rule, line(head), rule, *map(line, rows),
-           rule, "Times are roofline lower bounds; TPOT is the mean decode step, tokens/s = "
-           "batch / TPOT."]
-    return "\n".join(out)
+    reports = [inference(args.model, prompt_len=prompt, gen_len=gen, batch=b,
+                         hardware=args.hardware, weight_dtype=args.weights,
+                         act_dtype=args.act_dtype, kv_dtype=args.kv_dtype,
+                         group_size=args.group_size, overrides=overrides, profile=args.profile,
+                         convention=args.convention)
+               for b in parse_dims(args.batch, "--batch")]
+    depth, full = args.depth, args.full
+    if args.format == "json":
+        return json.dumps([r.to_dict(depth, rows=depth is not None) for r in reports],
+                          indent=2, ensure_ascii=False)
+    if args.format == "csv":
+        return InferenceReport.batch_table(reports, depth).to_csv().rstrip("\n")
+    sep = "\n" if args.format == "html" else "\n\n"
+    return sep.join(t.render(args.format, full=full)
+                    for t in InferenceReport.batch_tables(reports, depth, full=full))
 
 
 def _add_train_parser(sub: Any) -> None:
@@ -373,15 +367,21 @@ def _add_train_parser(sub: Any) -> None:
     t.add_argument("--zero", type=int, default=0, help="ZeRO stage 0-3 (default: 0)")
     t.add_argument("--hardware", default=None, help="hardware preset: adds the roofline "
                    "lower bound of the step time")
-    t.add_argument("--convention", default="exact", help="FLOPs convention (default: exact)")
-    t.add_argument("--depth", type=int, default=None, help="group rows by path depth")
+    t.add_argument("--convention", default=DEFAULT_CONVENTION,
+                   help="FLOPs convention (a definition, or flopcountermode; default: "
+                   f"{DEFAULT_CONVENTION})")
+    t.add_argument("--depth", type=int, default=None, help="group rows by path depth (a "
+                   "positive integer; every format)")
+    t.add_argument("--format", default="table", choices=_SUMMARY_FORMATS,
+                   help="table (rich on a terminal when installed, else text), text, rich, "
+                   "md, csv, json (schema layercalc.training/1), latex or html")
+    t.add_argument("--full", action="store_true", help=_FULL_HELP)
 
 
 def _train(args: argparse.Namespace) -> str:
     from .training import Parallelism, training
 
-    if args.depth is not None and args.depth < 1:
-        raise ParseError(f"--depth (={args.depth}) must be a positive integer")
+    _check_positive(args, "depth")
     model, name = _load_model(args.model)
     shape = _input_shape(args)
     (batch,) = parse_dims(args.batch, "--batch")
@@ -394,15 +394,7 @@ def _train(args: argparse.Namespace) -> str:
     t = training(report, optimizer=args.optimizer, precision=args.precision,
                  recompute=recompute, activations=args.activations, parallel=par)
     conv = get_convention(args.convention)
-    out = t.to_text(conv, depth=args.depth)
-    if args.hardware is not None:
-        st = t.time(args.hardware)
-        secs = st.seconds
-        val = f"{float(secs) * 1e3:.4g} ms" if getattr(secs, "is_number", True) else str(secs)
-        out += (f"\nStep time on {st.hardware} ({st.dtype}, {st.convention} FLOPs per device "
-                f"{st.flops}): >= {val} (roofline lower bound; communication and pipeline "
-                "bubbles not included)")
-    return out
+    return t.render(args.format, conv, args.depth, hardware=args.hardware, full=args.full)
 
 
 def _list(args: argparse.Namespace) -> str:

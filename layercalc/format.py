@@ -23,6 +23,8 @@ function             rule                                    examples
 `percent`            3 significant figures                   ``0.02894 -> '2.89%'``
 `exact`              integers with thousands separators;     ``25557032 -> '25,557,032'``
                      formulas via `expr`
+`size`               a batch or sequence length: the         ``2048 -> '2048'``
+                     integer as it is, formulas via `expr`
 `expr`               a SymPy formula abbreviated for a       see below
                      terminal; ``full=True`` prints it whole
 ===================  ======================================  =================================
@@ -52,7 +54,7 @@ import sympy as sp
 
 __all__ = [
     "SIG_FIGS", "EXPR_WIDTH", "ELLIPSIS", "count", "params", "nbytes", "seconds", "rate",
-    "percent", "exact", "expr", "shape", "plain", "brief", "is_symbolic",
+    "percent", "exact", "expr", "shape", "size", "plain", "brief", "is_symbolic",
 ]
 
 #: Significant figures of every rounded number.
@@ -407,6 +409,18 @@ def expr(x: Any, width: int = EXPR_WIDTH, *, full: bool = False, digits: int = S
     if len(s) > width:  # the leading term alone is too long: cut it
         s = s[: max(1, width - 1)] + ELLIPSIS
     return s + suffix
+
+
+def size(x: Any, *, width: int = EXPR_WIDTH, full: bool = False) -> str:
+    """A size (a batch, a sequence length) as a shape prints each dimension: the integer as
+    it is, a formula through `expr`.
+
+    >>> size(2048), size(sp.Symbol("B")), size(None)
+    ('2048', 'B', '-')
+    """
+    if x is None:
+        return "-"
+    return expr(x, width, full=full) if is_symbolic(x) else str(x)
 
 
 def shape(s: Any, *, width: int = EXPR_WIDTH, full: bool = False) -> str:

@@ -66,10 +66,12 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
+from . import format as fmt
 from .conventions import get_convention
 from .dims import as_count, exact_div, prod
 from .errors import LayerCalcError, lookup
 from .peers import _Ctx, _own_params
+from .table import Column, Table, TableRenderers
 
 __all__ = ["Printout", "PRINTOUTS", "printout", "render_as", "torch_repr"]
 
@@ -80,9 +82,15 @@ class PrintoutError(LayerCalcError, ValueError):
 
 
 @dataclass(frozen=True)
-class Printout:
+class Printout(TableRenderers):
     """A tool's printout of a report: ``text`` (what the tool prints), ``rows`` (one mapping
-    per printed row, with the tool's column names and exact values) and ``totals``."""
+    per printed row, with the tool's column names and exact values) and ``totals``.
+
+    ``str(p)`` is ``p.text``, character for character the tool's. The table renderers
+    (``to_text``, ``to_csv``, ``to_json`` ...) show the rows and totals behind it as a
+    `layercalc.table.Table` (`table`); ``repr`` is one line, and Jupyter shows the text as the
+    tool prints it with the rows folded below.
+    """
 
     tool: str
     text: str
@@ -91,6 +99,59 @@ class Printout:
 
     def __str__(self) -> str:
         return self.text
+
+    def table(self, *, full: bool = False) -> Table:
+        """One row per printed row with the tool's column names (numbers exact, shapes as
+        shapes, the tool's own strings as they are); the totals in the footer."""
+        keys = list(dict.fromkeys(k for r in self.rows for k in r))
+
+        def kind(key: str) -> str:
+            values = [r[key] for r in self.rows if r.get(key) is not None]
+            if values and all(isinstance(v, tuple) for v in values):
+                return "shape"
+            if values and all(isinstance(v, (int, Fraction)) and not isinstance(v, bool)
+                              for v in values):
+                return "exact"
+            return "text"
+
+        cols = [Column(k, k, kind(k)) for k in keys]
+        rows = [tuple(r.get(k) for k in keys) for r in self.rows]
+        return Table(cols, rows, None, f"{self._label()} printout: {len(self.rows)} rows",
+                     footer=[self._totals_line()] if self.totals else [])
+
+    def _label(self) -> str:
+        """The tool and its version (``torchsummary 1.5.1``)."""
+        known = PRINTOUTS.get(self.tool)
+        return known.version if known is not None else self.tool
+
+    def _totals_line(self) -> str:
+        return "Totals: " + "; ".join(
+            f"{k} {v if isinstance(v, str) else fmt.exact(v)}" for k, v in self.totals.items())
+
+    def __repr__(self) -> str:
+        shown = [f"{k} {v!r}" if isinstance(v, str) else f"{k} {fmt.exact(v)}"
+                 for k, v in list(self.totals.items())[:3]]
+        return fmt.brief("Printout", self._label(), [f"{len(self.text.splitlines())} lines",
+                                                 f"{len(self.rows)} rows", *shown])
+
+    def _repr_html_(self) -> str:
+        """The text as the tool prints it (monospace, under a caption naming the tool), the
+        totals, and the rows as a table in a collapsed ``<details>``."""
+        import html
+
+        esc = html.escape
+        out = ['<div class="layercalc-printout">',
+               f"<div><b>{esc(self._label())}</b>: what it prints (reproduced by layercalc)</div>",
+               f"<pre>{esc(self.text)}</pre>"]
+        if self.totals:
+            out.append(f'<div style="font-size:smaller">{esc(self._totals_line())}</div>')
+        if self.rows:
+            t = self.table()
+            bare = Table(t.columns, t.rows)
+            out.append(f"<details><summary>Rows ({len(self.rows)})</summary>\n"
+                       f"{bare.to_html()}\n</details>")
+        out.append("</div>")
+        return "\n".join(out)
 
 
 # -- PyTorch's reprs -----------------------------------------------------------------------

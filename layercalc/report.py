@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
@@ -28,7 +28,7 @@ from .conventions import (DEFAULT_CONVENTION, Convention, ToolConvention, conven
 from .cost import Cost
 from .dims import Dim, as_count, subs_pairs, to_expr
 from .errors import LayerCalcError
-from .table import Column, Table, TableRenderers
+from .table import Column, Table, TableRenderers, html_levels
 
 __all__ = ["Row", "Report", "REPORT_SCHEMA", "human"]
 
@@ -322,26 +322,10 @@ class Report(TableRenderers):
         collapsed ``<details>`` elements."""
         if not levels or depth is not None or by_kind:
             return self.table(convention, depth, by_kind, full=full).to_html(full=full)
-        deepest = max((len(r.path.split(".")) for r in self.rows), default=1)
-        first = 1 if deepest > 1 else None
-        parts = [self.table(convention, first, full=full).to_html(full=full)]
-
-        def fold(summary: str, t: Table) -> str:
-            bare = replace(t, title="", header=(), footer=())
-            return f"<details><summary>{summary}</summary>\n{bare.to_html(full=full)}\n</details>"
-
-        parts.append(fold("By layer kind", self.table(convention, by_kind=True, full=full)))
-        seen = {len(self._groups([], first)) if first else len(self.rows)}
-        for d in range(2, deepest):
-            n = len(self._groups([], d))
-            if n not in seen and n < len(self.rows):
-                seen.add(n)
-                parts.append(fold(f"By path depth {d} ({n} rows)",
-                                  self.table(convention, d, full=full)))
-        if first is not None:
-            parts.append(fold(f"Every layer ({len(self.rows)} rows)",
-                              self.table(convention, full=full)))
-        return '<div class="layercalc-report">\n' + "\n".join(parts) + "\n</div>"
+        return html_levels(lambda d: self.table(convention, d, full=full),
+                           [r.path for r in self.rows], full=full,
+                           folds=[("By layer kind", self.table(convention, by_kind=True,
+                                                               full=full))])
 
     def _repr_latex_(self) -> str | None:
         """The symbolic totals as formulas (None for a numeric report: the HTML table shows

@@ -30,9 +30,17 @@ cache. Weights are priced in their storage format (`layercalc.quant`: scales and
 points included), activations in ``act_dtype``, the cache in ``kv_dtype``.
 
 Profiles name *how* a stage is counted: ``"layercalc"`` (default) counts the layers exactly
-(FLOPs under a named convention, default ``"exact"``; each tensor moved once); ``"llm-viewer"``
+(FLOPs under a named convention, default `DEFAULT_CONVENTION`, ``"exact"``; each tensor moved
+once); ``"llm-viewer"``
 reproduces LLM-Viewer's per-stage figures (hahnyuan/LLM-Viewer ``model_analyzer.py``, read at
 commit 472f71f) for Llama models; docs/inference.md lists each difference.
+
+An `InferenceReport` renders through the table model (`layercalc.table`): ``to_text``,
+``to_markdown``, ``to_html``, ``to_latex``, ``to_csv`` print the two stages and the serving
+figures (``depth=N``: also every layer, grouped by path prefix), ``to_json`` the document of
+schema ``layercalc.inference/1`` (docs/json-schema.md); ``repr`` is one line and Jupyter shows
+each stage's layers with a depth control. `InferenceReport.batch_table` puts several reports
+(batch sizes) in one table, as ``layercalc serve --batch 1,8,64`` prints them.
 """
 
 from __future__ import annotations
@@ -41,14 +49,16 @@ import copy
 import fnmatch
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import sympy as sp
 
-from .conventions import Convention, get_convention
+from . import format as fmt
+from ._version import __version__
+from .conventions import DEFAULT_CONVENTION, Convention, convention_note, get_convention
 from .cost import Cost
 from .dims import Dim, as_count, as_dim, prod, smax, smin, truth, to_expr
 from .errors import LayerCalcError, UnknownNameError
@@ -62,18 +72,22 @@ from .memory import DTYPE_BYTES
 from .moe import MoE, _Routed, _Wrapped
 from .network import Functional, Parallel, Residual, Sequential, Tied, _Container, analyze
 from .quant import WeightFormat, get_weight_format, matrix_bytes
-from .report import human
 from .roofline import _bound, _div
 from .ssm import _MambaMixer
+from .table import Column, Table, TableRenderers, html_levels, latex_formulas
 from .transformer import _Attention, _Res
 
 __all__ = ["inference", "InferenceReport", "Stage", "StageRow", "Traffic", "kv_cache_bytes",
-           "INFERENCE_PROFILES"]
+           "INFERENCE_PROFILES", "INFERENCE_SCHEMA"]
+
+#: The schema id of `InferenceReport.to_dict` / `to_json` (docs/json-schema.md).
+INFERENCE_SCHEMA = "layercalc.inference/1"
 
 #: The two ways of counting a stage (see the module docstring and docs/inference.md).
 INFERENCE_PROFILES: Mapping[str, str] = MappingProxyType({
     "layercalc": "every layer counted exactly: FLOPs under the chosen convention (default "
-                 "'exact'), each tensor moved once, weights in their storage format",
+                 f"'{DEFAULT_CONVENTION}'), each tensor moved once, weights in their storage "
+                 "format",
     "llm-viewer": "LLM-Viewer's rules (hahnyuan/LLM-Viewer model_analyzer.py, commit "
                   "472f71f), Llama models only",
 })
@@ -91,7 +105,7 @@ def _add(*xs: Any) -> Dim:
 
 
 @dataclass(frozen=True)
-class Traffic:
+class Traffic(TableRenderers):
     """Bytes a stage (or one layer of it) moves, by kind. ``total`` is their sum."""
 
     weight_reads: Dim = 0
@@ -128,6 +142,28 @@ class Traffic:
         cols = list(zip(*(t._values() for t in items))) if items else [()] * 5
         return cls(*(_add(*c) for c in cols))
 
+    def table(self, *, full: bool = False) -> Table:
+        """Bytes by kind (exact and rounded) and their total."""
+        cols = [Column("kind", "Traffic"), Column("bytes", "Bytes", "exact"),
+                Column("size", "Size", "bytes")]
+        rows = [(label, v, v) for label, v in zip(_TRAFFIC_LABELS, self._values())]
+        return Table(cols, rows, ("Total", self.total, self.total), "Bytes moved")
+
+    def _record(self) -> dict:
+        return {**{k: fmt.plain(v) for k, v in zip(_TRAFFIC_KEYS, self._values())},
+                "total": fmt.plain(self.total)}
+
+    def __repr__(self) -> str:
+        parts = [f"{label} {fmt.nbytes(v, width=40)}" for label, v in
+                 zip(_TRAFFIC_LABELS, self._values()) if not (type(v) is int and v == 0)]
+        return fmt.brief("Traffic", "", [f"{fmt.nbytes(self.total, width=60)}"
+                                         + (" = " + " + ".join(parts) if parts else "")])
+
+
+_TRAFFIC_KEYS = ("weight_reads", "act_reads", "act_writes", "kv_reads", "kv_writes")
+_TRAFFIC_LABELS = ("weight reads", "activation reads", "activation writes", "KV reads",
+                   "KV writes")
+_TRAFFIC_TITLES = ("W read", "Act read", "Act write", "KV read", "KV write")
 
 @dataclass(frozen=True)
 class StageRow:
@@ -141,9 +177,15 @@ class StageRow:
     bound: str | None
     time: Any
 
+    def __repr__(self) -> str:
+        return fmt.brief("StageRow", self.path, [
+            self.kind, f"{fmt.count(self.flops, width=60)} FLOPs",
+            fmt.nbytes(self.bytes.total, width=60),
+            f"{self.bound}-bound" if self.bound else "", fmt.seconds(self.time, width=60)])
+
 
 @dataclass(frozen=True)
-class Stage:
+class Stage(TableRenderers):
     """Prefill, or the mean decode step, on the roofline.
 
     ``flops``, ``bytes`` (a `Traffic`; ``bytes.total`` the number), ``intensity`` =
@@ -168,9 +210,111 @@ class Stage:
     context: Any = None
     exact_average: bool | None = True
 
+    def title(self) -> str:
+        """``prefill``, or ``decode: the mean of 256 steps (mean context 2176.5 keys)``."""
+        if self.name != "decode":
+            return self.name
+        ctx = self.context
+        ctx = ", ".join(fmt.exact(c) for c in ctx) if isinstance(ctx, tuple) else (
+            fmt.exact(ctx) if ctx is not None else "")
+        return (f"decode: the mean of {fmt.size(self.steps)} step"
+                f"{'' if self.steps == 1 else 's'}" + (f" (mean context {ctx} keys)" if ctx
+                                                       else ""))
+
+    def platform(self) -> str:
+        """``peak 312 TFLOP/s, bandwidth 2.04 TB/s, ridge 153 FLOP/byte``."""
+        return (f"Platform: peak {fmt.rate(self.peak)}, bandwidth "
+                f"{fmt.rate(self.bandwidth, 'B/s')}, ridge {fmt.count(self.ridge)} FLOP/byte")
+
+    def _groups(self, depth: int | None, top: int | None = None) -> list[tuple]:
+        """Rows (or groups of path prefixes of `depth` segments, or the `top` slowest) as
+        ``(path, kind, flops, traffic, intensity, bound, time, layers)``."""
+        for what, v in (("top", top), ("depth", depth)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise LayerCalcError(f"Stage: {what} (={v!r}) must be a positive integer or "
+                                     "None")
+        if depth is None:
+            rows = list(self.rows)
+            if top is not None:
+                rows = sorted(rows, reverse=True, key=lambda r: (
+                    float(r.time) if sp.sympify(r.time).is_number else 0))[:top]
+            return [(r.path, r.kind, r.flops, r.bytes, r.intensity, r.bound, r.time, 1)
+                    for r in rows]
+        acc: dict[str, list[StageRow]] = {}
+        for r in self.rows:
+            acc.setdefault(".".join(r.path.split(".")[:depth]), []).append(r)
+        out = []
+        for key, rs in acc.items():
+            f = _add(*[r.flops for r in rs])
+            tr = Traffic.sum([r.bytes for r in rs])
+            kinds = {r.kind for r in rs}
+            bounds = {r.bound for r in rs if r.intensity is not None}
+            bound = "mixed" if len(bounds) > 1 else (bounds.pop() if bounds else None)
+            inten = None if type(tr.total) is int and tr.total == 0 else _div(f, tr.total)
+            out.append((key, kinds.pop() if len(kinds) == 1 else "", f, tr, inten, bound,
+                        _add(*[r.time for r in rs]), len(rs)))
+        return out
+
+    def table(self, depth: int | None = None, top: int | None = None, *,
+              full: bool = False) -> Table:
+        """Every layer (or the `top` slowest, or groups of path prefixes of `depth` segments):
+        FLOPs, bytes by kind, FLOP/byte, bound and roofline time; then the stage's total."""
+        cols = _stage_columns(layers=True)
+        rows = [(p, k, f, *t._values(), i, b or "", tm)
+                for p, k, f, t, i, b, tm, _ in self._groups(depth, top)]
+        total = ("Total", "", self.flops, *self.bytes._values(), self.intensity,
+                 self.bound or "?", self.time)
+        header = [self.platform()]
+        if depth is not None:
+            header.append(f"Rows: path prefixes of depth {depth} ({len(self.rows)} layers)")
+        elif top is not None:
+            header.append(f"Rows: the {min(top, len(self.rows))} slowest of {len(self.rows)}")
+        return Table(cols, rows, total, self.title(), header, self._footer())
+
+    def _footer(self) -> list[str]:
+        out = ["Time: the sum over layers of max(FLOPs/peak, bytes/bandwidth), a lower bound."]
+        if self.name == "decode" and self.exact_average is False:
+            out.append("A layer changes bound between the first and the last step: the time of "
+                       "the mean step is a lower bound on the mean step time.")
+        return out
+
+    def _record(self, depth: int | None = None, rows: bool = True) -> dict:
+        def row(g: tuple) -> dict:
+            p, k, f, t, i, b, tm, n = g
+            return {"path": p, "kind": k or None, "layers": n, "flops": fmt.plain(f),
+                    "bytes": t._record(), "intensity": fmt.plain(i), "bound": b,
+                    "time": fmt.plain(tm)}
+
+        return {"flops": fmt.plain(self.flops), "bytes": self.bytes._record(),
+                "intensity": fmt.plain(self.intensity), "bound": self.bound,
+                "time": fmt.plain(self.time), "steps": fmt.plain(self.steps),
+                "context": fmt.plain(self.context), "exact_average": self.exact_average,
+                "rows": [row(g) for g in self._groups(depth)] if rows else []}
+
     def __repr__(self) -> str:
-        return (f"Stage({self.name}: flops={human(self.flops)}, bytes={human(self.bytes.total)}"
-                f", bound={self.bound}, time={_secs(self.time)})")
+        return fmt.brief("Stage", self.name, [
+            f"{fmt.count(self.flops, width=60)} FLOPs", fmt.nbytes(self.bytes.total, width=60),
+            f"{self.bound}-bound" if self.bound else "", fmt.seconds(self.time, width=60),
+            f"{len(self.rows)} rows"])
+
+    def _repr_html_(self) -> str:
+        """The layers grouped by top-level path, the finer groupings folded below."""
+        return html_levels(lambda d: self.table(d), [r.path for r in self.rows],
+                           css="layercalc-stage", max_rows=_HTML_ROWS)
+
+    def _repr_latex_(self) -> str | None:
+        """FLOPs, bytes and time as formulas when sizes are symbolic (None otherwise)."""
+        return latex_formulas([(r"\text{FLOPs}", self.flops),
+                               (r"\text{bytes}", self.bytes.total), ("t", self.time)])
+
+
+def _stage_columns(layers: bool) -> list[Column]:
+    head = ([Column("path", "Layer"), Column("kind", "Kind")] if layers
+            else [Column("stage", "Stage")])
+    return [*head, Column("flops", "FLOPs", "count"),
+            *(Column(k, t, "bytes") for k, t in zip(_TRAFFIC_KEYS, _TRAFFIC_TITLES)),
+            Column("intensity", "FLOP/byte", "count"), Column("bound", "Bound"),
+            Column("time", "Time", "seconds")]
 
 
 # -- model resolution ---------------------------------------------------------------------------
@@ -377,9 +521,9 @@ class _Dtypes:
         return DTYPE_BYTES[self.kv]
 
     def for_row(self, path: str, layer: Any, params: Dim) -> WeightFormat:
-        for pattern, fmt in self.overrides:
+        for pattern, wf in self.overrides:
             if fnmatch.fnmatchcase(path, pattern):
-                return fmt
+                return wf
         inner = _unwrap(layer)
         if not self.weight.quantized:
             return self.weight
@@ -402,13 +546,13 @@ def _one_copy(inner: Any, xs: tuple) -> tuple[Dim, Callable[[WeightFormat, Weigh
     return p, lambda f, d: as_count(p * (d.element_bytes if f.quantized else f.element_bytes))
 
 
-def _weights(row: Any, fmt: WeightFormat, dense: WeightFormat, memo: dict) -> tuple[Dim, Dim]:
-    """(bytes stored, bytes read) of a row's weights in `fmt`."""
+def _weights(row: Any, wf: WeightFormat, dense: WeightFormat, memo: dict) -> tuple[Dim, Dim]:
+    """(bytes stored, bytes read) of a row's weights in `wf`."""
     inner = _unwrap(row.layer)
-    key = (id(inner), row.input_shape, fmt, dense)
+    key = (id(inner), row.input_shape, wf, dense)
     if key not in memo:
         p1, size = _one_copy(inner, _inputs(row))
-        memo[key] = (p1, size(fmt, dense), inner)
+        memo[key] = (p1, size(wf, dense), inner)
     p1, b1, _ = memo[key]
     if type(p1) is int and p1 == 0:
         return 0, 0
@@ -434,8 +578,8 @@ def _exact_kernels(row: Any, batch: Dim, prefill: bool, conv: Convention, dt: _D
     inner = _unwrap(row.layer)
     if prefill and isinstance(inner, (SelectiveScan, CausalConv1d)):
         extra_w = kv_w  # the final state is written on top of the layer's own output
-    fmt = dt.for_row(row.path, row.layer, c.params)
-    stored, wread = _weights(row, fmt, dt.dense, wmemo)
+    wf = dt.for_row(row.path, row.layer, c.params)
+    stored, wread = _weights(row, wf, dt.dense, wmemo)
     ab, kb = dt.act_bytes, dt.kv_bytes
     act_r = as_count(c.act_reads - kv_r)
     act_w = as_count(c.writes - (kv_w - extra_w))
@@ -594,28 +738,8 @@ def _stage(name: str, items: list, plat: _Platform, sub: Callable[[Any], Any],
 
 
 # -- the report -----------------------------------------------------------------------------------
-def _secs(t: Any) -> str:
-    if isinstance(t, sp.Basic) and not t.is_number:
-        return str(t)
-    t = float(t)
-    if t == 0:
-        return "0 s"
-    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
-        if t >= scale:
-            return f"{t / scale:.3g} {unit}"
-    return f"{t / 1e-9:.3g} ns"
-
-
-def _num(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, sp.Basic) and not v.is_number:
-        return str(v)
-    return f"{float(v):.4g}"
-
-
 @dataclass(frozen=True)
-class InferenceReport:
+class InferenceReport(TableRenderers):
     """The result of `inference`: the prefill and the mean decode step on the roofline, the KV
     cache and weights in bytes, and the serving figures derived from them.
 
@@ -671,69 +795,214 @@ class InferenceReport:
     def memory_bytes(self) -> Dim:
         return _add(self.weight_bytes, self.kv_cache_bytes, self.activation_bytes)
 
-    # -- rendering (kept in these methods) ---------------------------------------------------
-    def _summary(self) -> list[tuple[str, str]]:
-        return [
-            ("TTFT", _secs(self.ttft)), ("TPOT", _secs(self.tpot)),
-            ("tokens/s", _num(self.tokens_per_s)),
-            ("KV cache", human(self.kv_cache_bytes) + "B"),
-            ("weights", human(self.weight_bytes) + "B"),
-            ("memory to serve", human(self.memory_bytes) + "B"),
-            ("critical batch", "none" if self.critical_batch is None
-             else str(self.critical_batch)),
-        ]
+    # -- the table model -------------------------------------------------------------------------
+    def title(self, batch: bool = True) -> str:
+        """``llama-3-8b on h100-sxm: prompt 2048, gen 256, batch 8; weights int4/g128,
+        activations fp16, KV fp16, compute fp16; profile layercalc``."""
+        b = f", batch {fmt.size(self.batch)}" if batch else ""
+        return (f"{self.model} on {self.hardware}: prompt {fmt.size(self.prompt_len)}, gen "
+                f"{fmt.size(self.gen_len)}{b}; weights {self.weight_format}, activations "
+                f"{self.act_dtype}, KV {self.kv_dtype}, compute {self.compute_dtype}; profile "
+                f"{self.profile}")
 
-    def _stage_rows(self) -> list[tuple[str, ...]]:
-        out = []
-        for s in (self.prefill, self.decode):
-            b = s.bytes
-            out.append((s.name, human(s.flops), human(b.weight_reads), human(b.act_reads),
-                        human(b.act_writes), human(b.kv_reads), human(b.kv_writes),
-                        _num(s.intensity), s.bound or "?", _secs(s.time)))
+    def convention_note(self) -> str:
+        """How the FLOPs are counted: `layercalc.conventions.convention_note` of the
+        convention, or LLM-Viewer's OPs under that profile."""
+        if self.profile == "llm-viewer":
+            return (f"FLOPs: LLM-Viewer's OPs (profile llm-viewer: "
+                    f"{INFERENCE_PROFILES['llm-viewer']}; not a layercalc convention)")
+        try:
+            return convention_note(self.convention)
+        except UnknownNameError:
+            return f"FLOPs: the custom convention '{self.convention}'"
+
+    def table(self, depth: int | None = None, *, full: bool = False) -> Table:
+        """The two stages (FLOPs, bytes by kind, FLOP/byte, bound, time) with the serving
+        figures in the footer (TTFT, TPOT, latency, tokens/s, KV cache, weights,
+        activations, memory to serve, the critical batch); with `depth`, instead every
+        layer of both stages, grouped by path prefixes of `depth` segments."""
+        header = [self.convention_note(), self.prefill.platform()]
+        if depth is not None:
+            cols = [Column("stage", "Stage"), *_stage_columns(layers=True)]
+            rows = [(s.name, p, k, f, *t._values(), i, b or "", tm)
+                    for s in (self.prefill, self.decode)
+                    for p, k, f, t, i, b, tm, _ in s._groups(depth)]
+            header.append(f"Rows: path prefixes of depth {depth} (prefill "
+                          f"{len(self.prefill.rows)} layers, decode {len(self.decode.rows)}); "
+                          "decode is the mean step")
+            return Table(cols, rows, None, self.title(), header, self._footer(full))
+        rows = [(s.title(), s.flops, *s.bytes._values(), s.intensity, s.bound or "?", s.time)
+                for s in (self.prefill, self.decode)]
+        return Table(_stage_columns(layers=False), rows, None, self.title(), header,
+                     self._footer(full))
+
+    def tables(self, depth: int | None = None, *, full: bool = False) -> list[Table]:
+        """The stages table, and with `depth` the layers table (`table`)."""
+        out = [self.table(full=full)]
+        if depth is not None:
+            layers = self.table(depth, full=full)
+            out.append(Table(layers.columns, layers.rows, None,
+                             f"Layers by path depth {depth}", layers.header[2:]))
         return out
 
-    def _title(self) -> str:
-        return (f"{self.model} on {self.hardware}: prompt {self.prompt_len}, gen "
-                f"{self.gen_len}, batch {self.batch}; weights {self.weight_format}, "
-                f"activations {self.act_dtype}, KV {self.kv_dtype}, compute "
-                f"{self.compute_dtype}; profile {self.profile}, FLOPs {self.convention}")
+    def _critical(self, full: bool = False) -> str:
+        c = self.critical_batch
+        if c is None:
+            return "none (no batch makes the mean decode step compute-bound)"
+        return fmt.exact(c, full=full, width=_FOOTER_WIDTH)
 
-    def to_text(self) -> str:
-        """A plain-text summary: the two stages, then the serving figures."""
-        head = ("stage", "FLOPs", "W read", "act read", "act write", "KV read", "KV write",
-                "FLOP/B", "bound", "time")
-        body = self._stage_rows()
-        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+    def _footer(self, full: bool) -> list[str]:
+        def t(v: Any) -> str:
+            return fmt.seconds(v, full=full, width=_FOOTER_WIDTH)
 
-        def line(r: tuple) -> str:
-            return "  ".join(c.ljust(w) if i in (0, 8) else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        def b(v: Any) -> str:
+            return fmt.nbytes(v, full=full, width=_FOOTER_WIDTH)
 
-        rule = "-" * len(line(head))
-        out = [self._title(), rule, line(head), rule, *map(line, body), rule]
-        out += [f"{k}: {v}" for k, v in self._summary()]
-        out += [f"note: {n}" for n in self.notes]
-        return "\n".join(out)
+        out = [f"TTFT: {t(self.ttft)} (the prefill)",
+               f"TPOT: {t(self.tpot)} (the mean decode step)",
+               f"Latency: {t(self.latency)} (TTFT + gen x TPOT)",
+               f"tokens/s: {fmt.count(self.tokens_per_s, full=full, width=_FOOTER_WIDTH)} "
+               "(batch / TPOT)",
+               f"KV cache: {b(self.kv_cache_bytes)} (after the last step)",
+               f"Weights: {b(self.weight_bytes)}",
+               f"Activations: {b(self.activation_bytes)} (the largest input + output of a "
+               "prefill layer)",
+               f"Memory to serve: {b(self.memory_bytes)} (weights + KV cache + activations)",
+               f"Critical batch: {self._critical(full)}",
+               "Times are roofline lower bounds: the sum over layers of max(FLOPs/peak, "
+               "bytes/bandwidth)."]
+        return out + [f"Note: {n}" for n in self.notes]
 
-    def __str__(self) -> str:
-        return self.to_text()
+    @classmethod
+    def batch_table(cls, reports: Sequence[InferenceReport], depth: int | None = None, *,
+                    full: bool = False) -> Table:
+        """Reports of one model at several batch sizes in one table, as ``layercalc serve
+        --batch 1,8,64`` prints them: per batch TTFT, TPOT, tokens/s, KV cache, memory to
+        serve and the bound of each stage; with `depth`, instead every layer of both stages
+        per batch, grouped by path prefixes of `depth` segments. The title, convention,
+        weights and critical batch are the first report's."""
+        if not reports:
+            raise LayerCalcError("InferenceReport.batch_table: needs at least one report")
+        first = reports[0]
+        header = [first.convention_note(), first.prefill.platform()]
+        if depth is not None:
+            cols = [Column("batch", "Batch", "exact"), Column("stage", "Stage"),
+                    *_stage_columns(layers=True)]
+            rows = [(r.batch, s.name, p, k, f, *t._values(), i, b or "", tm)
+                    for r in reports for s in (r.prefill, r.decode)
+                    for p, k, f, t, i, b, tm, _ in s._groups(depth)]
+            header.append(f"Rows: path prefixes of depth {depth}; decode is the mean step")
+            return Table(cols, rows, None, first.title(batch=False), header)
+        cols = [Column("batch", "Batch", "exact"), Column("ttft", "TTFT", "seconds"),
+                Column("tpot", "TPOT", "seconds"), Column("tokens_per_s", "tokens/s", "count"),
+                Column("kv_cache_bytes", "KV cache", "bytes"),
+                Column("memory_bytes", "Memory", "bytes"),
+                Column("bound", "Bound (prefill/decode)")]
+        rows = [(r.batch, r.ttft, r.tpot, r.tokens_per_s, r.kv_cache_bytes, r.memory_bytes,
+                 f"{r.prefill.bound or '?'}/{r.decode.bound or '?'}") for r in reports]
+        header.append(f"Weights {fmt.nbytes(first.weight_bytes, full=full)}; decode "
+                      f"compute-bound from batch: {first._critical(full)}")
+        return Table(cols, rows, None, first.title(batch=False), header, [
+            "Times are roofline lower bounds; TPOT is the mean decode step, tokens/s = "
+            "batch / TPOT; memory = weights + KV cache + activations."])
+
+    @classmethod
+    def batch_tables(cls, reports: Sequence[InferenceReport], depth: int | None = None, *,
+                     full: bool = False) -> list[Table]:
+        """What ``layercalc serve`` prints in a human format: `batch_table`, and with `depth`
+        the layers table below it (titled by its grouping, the header said once above)."""
+        out = [cls.batch_table(reports, full=full)]
+        if depth is not None:
+            layers = cls.batch_table(reports, depth, full=full)
+            out.append(Table(layers.columns, layers.rows, None,
+                             f"Layers by path depth {depth}", layers.header[2:]))
+        return out
 
     def __repr__(self) -> str:
-        s = ", ".join(f"{k}={v}" for k, v in self._summary())
-        text = f"InferenceReport({self.model} on {self.hardware}, {s})"
-        return text if len(text) < 2000 else text[:1996] + "...)"
+        return fmt.brief("InferenceReport", f"{self.model} on {self.hardware}", [
+            f"prompt {fmt.size(self.prompt_len, width=30)}",
+            f"gen {fmt.size(self.gen_len, width=30)}", f"batch {fmt.size(self.batch, width=30)}",
+            f"weights {self.weight_format}", f"TTFT {fmt.seconds(self.ttft, width=50)}",
+            f"TPOT {fmt.seconds(self.tpot, width=50)}",
+            f"{fmt.count(self.tokens_per_s, width=50)} tokens/s",
+            f"memory {fmt.nbytes(self.memory_bytes, width=50)}"])
 
     def _repr_html_(self) -> str:
-        e = html.escape
-        head = ("stage", "FLOPs", "W read", "act read", "act write", "KV read", "KV write",
-                "FLOP/B", "bound", "time")
-        rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
-                       for r in self._stage_rows())
-        summary = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in
-                          self._summary())
-        return (f"<p>{e(self._title())}</p><table><tr>"
-                + "".join(f"<th>{e(h)}</th>" for h in head) + f"</tr>{rows}</table>"
-                f"<table>{summary}</table>")
+        """The stages and the serving figures, then each stage's layers (grouped by
+        top-level path, the finer groupings folded below) in collapsed ``<details>``."""
+        parts = [self.table().to_html()]
+        for s in (self.prefill, self.decode):
+            parts.append(f"<details><summary>{html.escape(s.title())}: {len(s.rows)} "
+                         f"layers</summary>\n{s._repr_html_()}\n</details>")
+        return '<div class="layercalc-inference">\n' + "\n".join(parts) + "\n</div>"
+
+    def _repr_latex_(self) -> str | None:
+        """TTFT, TPOT, tokens/s, KV cache, memory and the critical batch as formulas when
+        sizes are symbolic (None otherwise)."""
+        crit = self.critical_batch
+        return latex_formulas([
+            (r"\text{TTFT}", self.ttft), (r"\text{TPOT}", self.tpot),
+            (r"\text{tokens/s}", self.tokens_per_s),
+            (r"\text{KV cache (bytes)}", self.kv_cache_bytes),
+            (r"\text{memory (bytes)}", self.memory_bytes),
+            (r"b^{*}", crit if fmt.is_symbolic(crit) else None)])
+
+    # -- machine formats ------------------------------------------------------------------------
+    def to_csv(self, depth: int | None = None, **kwargs: Any) -> str:
+        """The stages (or, with `depth`, the layers) of `table`, exact values."""
+        return self.table(depth).to_csv()
+
+    def to_dict(self, depth: int | None = None, *, rows: bool = True) -> dict:
+        """The JSON document of schema ``layercalc.inference/1`` (docs/json-schema.md): the
+        configuration, the platform, the serving figures, and both stages with their layers
+        (grouped by path prefixes of `depth` segments; none with ``rows=False``); exact
+        values."""
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
+                                  or depth < 1):
+            raise LayerCalcError(f"InferenceReport: depth (={depth!r}) must be a positive "
+                                 "integer or None")
+        p = fmt.plain
+        return {
+            "schema": INFERENCE_SCHEMA,
+            "layercalc": __version__,
+            "model": self.model,
+            "hardware": self.hardware,
+            "profile": self.profile,
+            "convention": self.convention,
+            "weight_format": self.weight_format,
+            "act_dtype": self.act_dtype,
+            "kv_dtype": self.kv_dtype,
+            "compute_dtype": self.compute_dtype,
+            "prompt_len": p(self.prompt_len),
+            "gen_len": p(self.gen_len),
+            "batch": p(self.batch),
+            "peak": p(self.prefill.peak),
+            "bandwidth": p(self.prefill.bandwidth),
+            "ridge": p(self.prefill.ridge),
+            "ttft": p(self.ttft),
+            "tpot": p(self.tpot),
+            "latency": p(self.latency),
+            "tokens_per_s": p(self.tokens_per_s),
+            "kv_cache_bytes": p(self.kv_cache_bytes),
+            "weight_bytes": p(self.weight_bytes),
+            "activation_bytes": p(self.activation_bytes),
+            "memory_bytes": p(self.memory_bytes),
+            "critical_batch": p(self.critical_batch),
+            "grouping": {"depth": depth},
+            "prefill": self.prefill._record(depth, rows),
+            "decode": self.decode._record(depth, rows),
+            "notes": list(self.notes),
+        }
+
+    def to_json(self, depth: int | None = None, *, rows: bool = True, indent: int = 2,
+                **kwargs: Any) -> str:
+        import json
+
+        return json.dumps(self.to_dict(depth, rows=rows), indent=indent, ensure_ascii=False)
+
+
+_FOOTER_WIDTH = 100  # characters of a formula in a footer line before it is abbreviated
+_HTML_ROWS = 400  # Jupyter: groupings of more rows are left out (a 70B model has 1,200 layers)
 
 
 # -- the entry points -------------------------------------------------------------------------
@@ -819,7 +1088,7 @@ def inference(model: Any, *, prompt_len: Any, gen_len: Any = 1, batch: Any = 1,
               hardware: str | Hardware, weight_dtype: str | WeightFormat = "fp16",
               act_dtype: str | None = None, kv_dtype: str | None = None,
               group_size: Any = None, overrides: Mapping[str, Any] | None = None,
-              convention: str | Convention = "exact", profile: str = "layercalc",
+              convention: str | Convention = DEFAULT_CONVENTION, profile: str = "layercalc",
               compute_dtype: str | None = None, efficiency: Any = 1,
               prefill_logits: str = "last") -> InferenceReport:
     """Serve `model` for ``batch`` sequences of ``prompt_len`` prompt tokens and ``gen_len``
@@ -840,7 +1109,8 @@ def inference(model: Any, *, prompt_len: Any, gen_len: Any = 1, batch: Any = 1,
     group_size : the quantisation group (block) size (int4/nf4/int8 schemes).
     overrides : ``{path pattern: dtype}`` (``fnmatch`` patterns on report paths, first match
         wins), e.g. ``{"lm_head": "fp16", "*embed_tokens": "fp16"}``.
-    convention : FLOPs convention (profile ``"layercalc"``; default ``"exact"``).
+    convention : FLOPs convention (profile ``"layercalc"``; default `DEFAULT_CONVENTION`,
+        ``"exact"``).
     profile : ``"layercalc"`` or ``"llm-viewer"`` (`INFERENCE_PROFILES`).
     compute_dtype : the hardware peak used (default: the activation dtype's; LLM-Viewer's
         rule under that profile: int8 when weights, activations and cache are <= 8 bits).

@@ -69,6 +69,13 @@ the command line does. Keep machine-readable output stable: the CSV header is th
 ``key`` s, and `Table.to_dict` is versioned (``"schema": "layercalc.table/1"``); a report with
 its own JSON layout overrides ``to_dict``/``to_json`` and documents its schema in
 docs/json-schema.md.
+
+A report that shows more than one table (a training step: its layers, then the memory per
+device and the collectives) also overrides ``tables(...)``, the list of tables the human
+formats print one after the other (default ``[self.table(...)]``); CSV and JSON keep to
+``table()`` and ``to_dict()``. Two helpers serve Jupyter displays: `html_levels` (the rows
+grouped by top-level path, every finer grouping folded below: the depth control) and
+`latex_formulas` (a report's symbolic totals as aligned formulas, for ``_repr_latex_``).
 """
 
 from __future__ import annotations
@@ -79,8 +86,8 @@ import io
 import json
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
@@ -89,7 +96,7 @@ from . import format as fmt
 from .errors import MissingDependencyError, ParseError
 
 __all__ = ["Column", "Table", "TableRenderers", "KINDS", "FORMATS", "TABLE_SCHEMA",
-           "rich_available"]
+           "rich_available", "html_levels", "latex_formulas"]
 
 #: Column kinds and their default alignment.
 KINDS = {"text": "left", "shape": "left", "count": "right", "params": "right",
@@ -480,23 +487,31 @@ class TableRenderers:
     """Renderers for a class with a ``table(*args, full=False, **kwargs) -> Table`` method.
 
     Every ``to_*`` method passes its arguments on to ``table()``; ``full`` also reaches the
-    renderer. ``__str__`` is the plain-text table and ``_repr_html_`` the HTML one (Jupyter).
+    renderer. The human formats (text, Markdown, HTML, LaTeX, rich) print every table of
+    ``tables()`` (by default the one of ``table()``), separated by a blank line; CSV and JSON
+    the one of ``table()``. ``__str__`` is the plain-text rendering and ``_repr_html_`` the
+    HTML one (Jupyter).
     """
 
     def table(self, *args: Any, full: bool = False, **kwargs: Any) -> Table:
         raise NotImplementedError(f"{type(self).__name__} must define table()")
 
+    def tables(self, *args: Any, full: bool = False, **kwargs: Any) -> list[Table]:
+        """The tables a human rendering prints, the main one first; override to add more."""
+        return [self.table(*args, full=full, **kwargs)]
+
     def to_text(self, *args: Any, full: bool = False, **kwargs: Any) -> str:
-        return self.table(*args, full=full, **kwargs).to_text(full=full)
+        return "\n\n".join(t.to_text(full=full) for t in self.tables(*args, full=full, **kwargs))
 
     def to_markdown(self, *args: Any, full: bool = False, **kwargs: Any) -> str:
-        return self.table(*args, full=full, **kwargs).to_markdown(full=full)
+        return "\n\n".join(t.to_markdown(full=full)
+                           for t in self.tables(*args, full=full, **kwargs))
 
     def to_html(self, *args: Any, full: bool = False, **kwargs: Any) -> str:
-        return self.table(*args, full=full, **kwargs).to_html(full=full)
+        return "\n".join(t.to_html(full=full) for t in self.tables(*args, full=full, **kwargs))
 
     def to_latex(self, *args: Any, full: bool = False, **kwargs: Any) -> str:
-        return self.table(*args, full=full, **kwargs).to_latex(full=full)
+        return "\n\n".join(t.to_latex(full=full) for t in self.tables(*args, full=full, **kwargs))
 
     def to_csv(self, *args: Any, **kwargs: Any) -> str:
         return self.table(*args, **kwargs).to_csv()
@@ -505,7 +520,7 @@ class TableRenderers:
         return self.table(*args, **kwargs).to_dict()
 
     def to_json(self, *args: Any, indent: int = 2, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(*args, **kwargs), indent=indent)
+        return json.dumps(self.to_dict(*args, **kwargs), indent=indent, ensure_ascii=False)
 
     def render(self, format: str = "text", *args: Any, full: bool = False,
                **kwargs: Any) -> str:
@@ -514,10 +529,82 @@ class TableRenderers:
             return self.to_json(*args, **kwargs)
         if format == "csv":
             return self.to_csv(*args, **kwargs).rstrip("\n")
-        return self.table(*args, full=full, **kwargs).render(format, full=full)
+        sep = "\n" if format == "html" else "\n\n"
+        return sep.join(t.render(format, full=full)
+                        for t in self.tables(*args, full=full, **kwargs))
 
     def __str__(self) -> str:
         return self.to_text()
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+def _prefixes(paths: Sequence[str], depth: int) -> int:
+    return len(dict.fromkeys(".".join(p.split(".")[:depth]) for p in paths))
+
+
+def html_levels(table_at: Callable[[int | None], Table], paths: Sequence[str], *,
+                full: bool = False, folds: Sequence[tuple[str, Table]] = (),
+                css: str = "layercalc-report", max_rows: int | None = None) -> str:
+    """Jupyter's depth control for a table of one row per layer: the table grouped by
+    top-level path (``table_at(1)``; every row when no path has a ``.``), then `folds`
+    (``(summary, table)``: another grouping, e.g. by layer kind) and each finer depth that
+    changes the number of rows, down to every layer (``table_at(None)``), in collapsed
+    ``<details>`` (their caption, header and footer left out: the visible table has them).
+    Groupings of more than `max_rows` rows are left out, and a line says so (a notebook
+    stays light for a model of a thousand layers).
+
+    >>> t = lambda d: Table([Column("layer")], [(p,) for p in (["a", "b"] if d else
+    ...                                                         ["a.0", "a.1", "b"])])
+    >>> html = html_levels(t, ["a.0", "a.1", "b"])
+    >>> html.count("<details>"), "Every layer (3 rows)" in html
+    (1, True)
+    """
+    deepest = max((len(p.split(".")) for p in paths), default=1)
+    first = 1 if deepest > 1 else None
+    parts = [table_at(first).to_html(full=full)]
+
+    def fold(summary: str, t: Table) -> str:
+        bare = replace(t, title="", header=(), footer=())
+        return (f"<details><summary>{html.escape(summary)}</summary>\n"
+                f"{bare.to_html(full=full)}\n</details>")
+
+    parts += [fold(summary, t) for summary, t in folds]
+    seen = {_prefixes(paths, first) if first else len(paths)}
+    levels: list[tuple[int | None, int]] = []
+    for d in range(2, deepest):  # the depths that change the number of rows
+        n = _prefixes(paths, d)
+        if n not in seen and n < len(paths):
+            seen.add(n)
+            levels.append((d, n))
+    if first is not None:
+        levels.append((None, len(paths)))
+    left = [n for _, n in levels if max_rows is not None and n > max_rows]
+    for d, n in levels:
+        if max_rows is None or n <= max_rows:
+            parts.append(fold(f"By path depth {d} ({n} rows)" if d is not None
+                              else f"Every layer ({n} rows)", table_at(d)))
+    if left:
+        parts.append('<div style="font-size:smaller">Finer groupings left out here ('
+                     f"{', '.join(map(str, left))} rows): to_html(depth=...) shows any of "
+                     "them.</div>")
+    return f'<div class="{css}">\n' + "\n".join(parts) + "\n</div>"
+
+
+def latex_formulas(lines: Iterable[tuple[str, Any]]) -> str | None:
+    """``(LaTeX name, value)`` pairs as one aligned block of formulas for ``_repr_latex_``,
+    or None when no value is a formula (the HTML table shows numbers better); values that
+    are None are left out.
+
+    >>> H = sp.Symbol("H")
+    >>> print(latex_formulas([("F", 2 * H), ("t", None)]))
+    $\\displaystyle \\begin{aligned} F &= 2 H \\end{aligned}$
+    >>> latex_formulas([("n", 3)]) is None
+    True
+    """
+    pairs = [(k, sp.sympify(v)) for k, v in lines if v is not None]
+    if not any(fmt.is_symbolic(v) for _, v in pairs):
+        return None
+    body = r" \\ ".join(f"{k} &= {sp.latex(v)}" for k, v in pairs)
+    return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"

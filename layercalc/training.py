@@ -16,15 +16,21 @@ training step of that batch, exactly, from the layers:
 
 The dataflow comes from ``Row.sources``. Every count is an exact int or a SymPy expression
 (batch and sequence length may be symbols). FLOPs are never one hidden convention:
-``flops(convention)`` names it (default ``"exact"``); ``"flopcountermode"`` reproduces
-PyTorch's ``FlopCounterMode`` over a forward and backward on CPU.
+``flops(convention)`` names it (default `DEFAULT_CONVENTION`, ``"exact"``);
+``"flopcountermode"`` reproduces PyTorch's ``FlopCounterMode`` over a forward and backward on
+CPU.
+
+A `TrainingReport` renders through the table model (`layercalc.table`): ``str(t)`` and
+``to_text``, ``to_markdown``, ``to_html``, ``to_latex`` print the rows, the memory per device
+and the collectives; ``to_csv`` the rows; ``to_json`` the document of schema
+``layercalc.training/1`` (docs/json-schema.md); ``repr`` is one line and Jupyter shows the rows
+with a depth control. Every rendering states its FLOPs convention.
 
 See docs/training.md for every assumption and the published formulas it reproduces.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -32,20 +38,23 @@ from typing import Any
 
 import sympy as sp
 
+from . import format as fmt
+from ._version import __version__
 from .backward import BackwardRule, Ctx, Grads, NotCounted, Saved, backward_rule
-from .conventions import Convention, get_convention
+from .conventions import DEFAULT_CONVENTION, Convention, convention_note, get_convention
 from .cost import Cost
 from .dims import Dim, as_count, exact_div, prod, smax, to_expr
 from .errors import LayerCalcError, UnknownNameError, lookup
 from .hardware import Hardware, get_hardware
 from .memory import memory as _traffic
 from .peers import ConventionError, ToolConvention
-from .report import Report, Row, human
+from .report import Report, Row
+from .table import Column, Table, TableRenderers, html_levels, latex_formulas
 
 __all__ = [
     "training", "TrainingReport", "TrainingRow", "TrainingMemory", "Communication",
     "Parallelism", "StepTime", "Optimizer", "Precision", "OPTIMIZERS", "PRECISIONS",
-    "ACTIVATION_MODES",
+    "ACTIVATION_MODES", "TRAINING_SCHEMA",
 ]
 
 #: Activation accountings: eager PyTorch with CUDA kernels (bool dropout masks, flash
@@ -265,7 +274,7 @@ class TrainingRow:
 
 
 @dataclass(frozen=True)
-class TrainingMemory:
+class TrainingMemory(TableRenderers):
     """Bytes held by one device (the heaviest pipeline stage): ``weights`` (parameters and
     buffers in the weight dtype), ``gradients``, ``optimizer_states`` (fp32 master weights in
     mixed precision, moments, step counters), ``activations`` (saved for the backward pass,
@@ -285,14 +294,53 @@ class TrainingMemory:
     def total(self) -> Dim:
         return as_count(self.weights + self.gradients + self.optimizer_states + self.activations)
 
+    def table(self, *, title: str | None = None, full: bool = False) -> Table:
+        """The four parts (exact bytes and rounded) and their total; the footer breaks the
+        optimizer states down and gives the recomputed segment's peak."""
+        numeric = type(self.total) is int  # formulas: the rounded column would repeat them
+        cols = [Column("part", "Part"), Column("bytes", "Bytes", "exact")]
+        if numeric:
+            cols.append(Column("size", "Size", "bytes"))
+        rows = [(k, v, v)[:len(cols)] for k, v in self._parts()]
+        footer = []
+        if self.detail:
+            footer.append("Optimizer states: " + "; ".join(
+                f"{k} {fmt.exact(v, full=full, width=_FOOTER_WIDTH)}"
+                for k, v in self.detail.items()))
+        if not (type(self.recompute_peak) is int and self.recompute_peak == 0):
+            footer.append("Recomputed segment, live again in its backward: "
+                          f"{fmt.exact(self.recompute_peak, full=full, width=_FOOTER_WIDTH)} "
+                          f"bytes ({fmt.nbytes(self.recompute_peak, full=full)}; not in the "
+                          "total)")
+        return Table(cols, rows, ("Total", self.total, self.total)[:len(cols)],
+                     title or (f"Memory per device (pipeline stage {self.stage})" if self.stage
+                               else "Memory per device"),
+                     ["Bytes one device holds at the end of the forward pass"], footer)
+
+    def _parts(self) -> list[tuple[str, Dim]]:
+        return [("weights", self.weights), ("gradients", self.gradients),
+                ("optimizer states", self.optimizer_states), ("activations", self.activations)]
+
+    def _record(self) -> dict:
+        return {"weights": fmt.plain(self.weights), "gradients": fmt.plain(self.gradients),
+                "optimizer_states": fmt.plain(self.optimizer_states),
+                "activations": fmt.plain(self.activations), "total": fmt.plain(self.total),
+                "detail": {k: fmt.plain(v) for k, v in self.detail.items()},
+                "recompute_peak": fmt.plain(self.recompute_peak), "stage": self.stage}
+
     def __repr__(self) -> str:
-        return (f"TrainingMemory(weights={self.weights}, gradients={self.gradients}, "
-                f"optimizer_states={self.optimizer_states}, activations={self.activations}, "
-                f"total={self.total})")
+        return fmt.brief("TrainingMemory", "", [
+            f"{fmt.nbytes(self.total, width=60)} = " + " + ".join(
+                f"{k} {fmt.nbytes(v, width=40)}" for k, v in self._parts())])
+
+    def _repr_latex_(self) -> str | None:
+        """The parts and the total as formulas when sizes are symbolic (None otherwise)."""
+        return latex_formulas([(rf"\text{{{k}}}", v) for k, v in self._parts()]
+                              + [(r"\text{total}", self.total)])
 
 
 @dataclass(frozen=True)
-class Communication:
+class Communication(TableRenderers):
     """Bytes one device passes to collectives in one step: each entry is the size of the
     whole buffer a collective works on (an all-reduce of ``n`` bytes, an all-gather producing
     ``n`` bytes, a reduce-scatter consuming ``n`` bytes). ``by_cause`` lists ``(cause, kind,
@@ -312,20 +360,74 @@ class Communication:
         """Bytes sent per device by ring algorithms over each collective's group of ``n``
         devices: ``2(n-1)/n`` of the buffer for an all-reduce, ``(n-1)/n`` for an all-gather
         or a reduce-scatter, the buffer for a point-to-point send."""
+        return self._ring()
+
+    def _ring(self, kind: str | None = None) -> Dim:
         total: Any = 0
-        for _, kind, b, n in self.by_cause:
+        for _, k, b, n in self.by_cause:
+            if kind is not None and k != kind:
+                continue
             f = {"all_reduce": sp.Rational(2 * (n - 1), n), "all_gather": sp.Rational(n - 1, n),
-                 "reduce_scatter": sp.Rational(n - 1, n), "p2p": 1}[kind]
+                 "reduce_scatter": sp.Rational(n - 1, n), "p2p": 1}[k]
             total = total + f * b
         return as_count(total)
 
+    def table(self, by_cause: bool = False, *, full: bool = False) -> Table:
+        """Per collective kind: the bytes of the buffers it works on and what a ring sends
+        per device (`ring_bytes`), and the total; ``by_cause=True``: one row per collective
+        (its cause, kind, group size and buffer bytes)."""
+        title = "Communication per device per step"
+        header = ["Bytes of each collective's buffer (an all-reduce of n bytes, an all-gather "
+                  "producing n bytes, a reduce-scatter consuming n bytes); ring: bytes a ring "
+                  "algorithm sends per device"]
+        if by_cause:
+            cols = [Column("cause", "Cause"), Column("collective", "Collective"),
+                    Column("devices", "Devices", "exact"), Column("bytes", "Bytes", "exact"),
+                    Column("size", "Size", "bytes")]
+            rows = [(c, k.replace("_", "-"), n, b, b) for c, k, b, n in self.by_cause]
+            return Table(cols, rows, ("Total", "", "", self.total, self.total), title,
+                         header[:1])
+        numeric = type(self.total) is int  # formulas: the rounded column would repeat them
+        cols = [Column("collective", "Collective"), Column("bytes", "Bytes", "exact"),
+                *([Column("size", "Size", "bytes")] if numeric else []),
+                Column("ring", "Ring, sent", "bytes")]
+
+        def line(label: str, v: Dim, ring: Dim) -> tuple:
+            return (label, v, v, ring) if numeric else (label, v, ring)
+
+        rows = [line(k.replace("_", "-"), getattr(self, k), self._ring(k))
+                for k in _COLLECTIVES if not (type(getattr(self, k)) is int
+                                              and getattr(self, k) == 0)]
+        return Table(cols, rows, line("Total", self.total, self.ring_bytes()), title, header)
+
+    def _record(self) -> dict:
+        return {**{k: fmt.plain(getattr(self, k)) for k in _COLLECTIVES},
+                "total": fmt.plain(self.total), "ring_bytes": fmt.plain(self.ring_bytes()),
+                "by_cause": [{"cause": c, "collective": k, "devices": n, "bytes": fmt.plain(b)}
+                             for c, k, b, n in self.by_cause]}
+
     def __repr__(self) -> str:
-        return (f"Communication(all_reduce={self.all_reduce}, all_gather={self.all_gather}, "
-                f"reduce_scatter={self.reduce_scatter}, p2p={self.p2p})")
+        parts = [f"{k.replace('_', '-')} {fmt.nbytes(getattr(self, k), width=40)}"
+                 for k in _COLLECTIVES if not (type(getattr(self, k)) is int
+                                               and getattr(self, k) == 0)]
+        return fmt.brief("Communication", "", parts or ["none"])
+
+    def _repr_html_(self) -> str:
+        """The collectives by kind, the one-per-cause table folded below."""
+        main = self.table().to_html()
+        if not self.by_cause:
+            return main
+        detail = self.table(by_cause=True)
+        return (f"{main}\n<details><summary>By cause ({len(self.by_cause)} collectives)"
+                f"</summary>\n{Table(detail.columns, detail.rows, detail.total).to_html()}"
+                "\n</details>")
+
+
+_COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "p2p")
 
 
 @dataclass(frozen=True)
-class StepTime:
+class StepTime(TableRenderers):
     """``seconds`` per step on ``hardware`` at ``dtype``: a roofline lower bound (``method
     = "roofline"``: each kernel at most at the peak and the memory bandwidth) or
     ``flops / (mfu * peak)`` given a model FLOPs utilization. ``flops`` and ``bytes`` are per
@@ -339,6 +441,54 @@ class StepTime:
     convention: str
     method: str
     mfu: Any = None
+
+    def table(self, *, full: bool = False) -> Table:
+        """One row: the time, the FLOPs and bytes per device, the method (and the MFU)."""
+        cols = [Column("seconds", "Time", "seconds"),
+                Column("flops", f"FLOPs ({self.convention})", "count"),
+                Column("bytes", "Bytes", "bytes"), Column("method", "Method")]
+        row: list[Any] = [self.seconds, self.flops, self.bytes, self.method]
+        if self.mfu is not None:
+            cols.append(Column("mfu", "MFU", "percent"))
+            row.append(float(self.mfu) if sp.sympify(self.mfu).is_number else None)
+        what = ("a roofline lower bound: the sum over kernels of max(FLOPs/peak, "
+                "bytes/bandwidth)" if self.method == "roofline" else
+                f"FLOPs / (MFU x peak), MFU {_share(self.mfu)}")
+        return Table(cols, [tuple(row)], None,
+                     f"Step time on {self.hardware} ({self.dtype}), per device",
+                     [_note(self.convention), f"Time: {what}"],
+                     ["Communication and pipeline bubbles are not included."])
+
+    def _record(self) -> dict:
+        return {"hardware": self.hardware, "dtype": self.dtype, "convention": self.convention,
+                "method": self.method, "seconds": fmt.plain(self.seconds),
+                "flops": fmt.plain(self.flops), "bytes": fmt.plain(self.bytes),
+                "mfu": fmt.plain(self.mfu)}
+
+    def __repr__(self) -> str:
+        how = "roofline lower bound" if self.method == "roofline" else self.method
+        return fmt.brief("StepTime", f"{self.hardware} {self.dtype}", [
+            f"{fmt.seconds(self.seconds, width=60)} ({how})",
+            f"{fmt.count(self.flops, width=60)} FLOPs/device ({self.convention})",
+            fmt.nbytes(self.bytes, width=60) + "/device"])
+
+    def _repr_latex_(self) -> str | None:
+        """The time, FLOPs and bytes as formulas when sizes are symbolic (None otherwise)."""
+        return latex_formulas([("t", self.seconds), (r"\text{FLOPs}", self.flops),
+                               (r"\text{bytes}", self.bytes)])
+
+
+def _share(x: Any) -> str:
+    """A fraction as a percentage, a formula as it is."""
+    return fmt.percent(x) if not fmt.is_symbolic(sp.sympify(x)) else fmt.expr(sp.sympify(x))
+
+
+def _note(convention: str) -> str:
+    """`convention_note` of a convention given by name (a custom one is named as such)."""
+    try:
+        return convention_note(convention)
+    except UnknownNameError:
+        return f"FLOPs: the custom convention '{convention}'"
 
 
 # -- the dataflow ----------------------------------------------------------------------------------
@@ -1099,7 +1249,7 @@ def _greater(a: Dim, b: Dim) -> bool:
 
 # -- the report ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class TrainingReport:
+class TrainingReport(TableRenderers):
     """The result of `training`: per-row training costs and the step's totals.
 
     ``forward``, ``backward`` (dgrad + wgrad + gradient accumulation), ``recompute`` and
@@ -1149,38 +1299,44 @@ class TrainingReport:
         return PRECISIONS[self.precision_name]
 
     # -- FLOPs ------------------------------------------------------------------------------------
-    def flops(self, convention: str | Convention | ToolConvention = "exact", *,
+    def flops(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION, *,
               per_device: bool = False) -> Dim:
         """Forward + backward + recomputed forward under `convention` (a definition such as
-        ``"exact"``, ``"2*macs"``, ``"macs"``, or ``"flopcountermode"``), for the step of one
-        replica, or ``per_device`` (the busiest pipeline stage, its tensor-parallel shard)."""
+        ``"exact"``, the default, ``"2*macs"``, ``"macs"``, or ``"flopcountermode"``), for the
+        step of one replica, or ``per_device`` (the busiest pipeline stage, its
+        tensor-parallel shard)."""
         if not self.rows:
             return 0
-        total = _sum(self.row_flops(convention, per_device=per_device).values())
-        return total if type(total) is int else as_count(sp.expand(total))
+        return _total(self.row_flops(convention, per_device=per_device))
 
-    def row_flops(self, convention: str | Convention | ToolConvention = "exact", *,
+    def row_flops(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION, *,
                   per_device: bool = False) -> dict[str, Dim]:
         """``{"forward", "dgrad", "wgrad", "accumulation", "recompute"}`` FLOPs."""
         conv = get_convention(convention)
         rows = self._device_rows() if per_device else [(r, 1) for r in self.rows]
-        if isinstance(conv, ToolConvention):
-            return self._tool_flops(conv, rows)
-        parts: dict[str, list] = {k: [] for k in ("forward", "dgrad", "wgrad", "accumulation",
-                                                  "recompute")}
-        for r, div in rows:
-            for k in parts:
-                v = conv.flops(getattr(r, k))
-                parts[k].append(v if div == 1 else exact_div(v, div))
-        return {k: _sum(v) for k, v in parts.items()}
+        values = self._row_values(conv, rows)
+        return {k: _sum([v[k] for v in values]) for k in _PARTS}
 
-    def _tool_flops(self, conv: ToolConvention, rows: list) -> dict[str, Dim]:
+    def _row_values(self, conv: Convention | ToolConvention,
+                    rows: list[tuple[TrainingRow, int]]) -> list[dict[str, Dim]]:
+        """Per row (each divided by its shard count), the FLOPs of `_PARTS` under `conv`."""
+        if isinstance(conv, ToolConvention):
+            return self._tool_values(conv, rows)
+        out = []
+        for r, div in rows:
+            d = {}
+            for k in _PARTS:
+                v = conv.flops(getattr(r, k))
+                d[k] = v if div == 1 else exact_div(v, div)
+            out.append(d)
+        return out
+
+    def _tool_values(self, conv: ToolConvention, rows: list) -> list[dict[str, Dim]]:
         from .backward import Ctx, backward_rule
         from .peers import _Ctx
 
         report = self.report
-        parts: dict[str, list] = {k: [] for k in ("forward", "dgrad", "wgrad", "accumulation",
-                                                  "recompute")}
+        out: list[dict[str, Dim]] = []
         index = {id(r): i for i, r in enumerate(self.rows)}
         for tr, div in rows:
             i = index[id(tr)]
@@ -1202,14 +1358,15 @@ class TrainingReport:
             d, w = tool(ctx) if (tool is not None and tr.live) else (0, 0)
             vals = {"forward": f, "dgrad": d, "wgrad": w, "accumulation": 0,
                     "recompute": f if tr.recomputed else 0}
-            for k, v in vals.items():
-                parts[k].append(v if div == 1 else exact_div(v, div))
-        return {k: _sum(v) for k, v in parts.items()}
+            out.append({k: (v if div == 1 else exact_div(v, div)) for k, v in vals.items()})
+        return out
 
     def _device_rows(self) -> list[tuple[TrainingRow, int]]:
         stages: dict[int, list] = {}
         for r in self.rows:
             stages.setdefault(r.stage, []).append(r)
+        # the busiest stage is chosen by every op counted ("exact"), whatever the convention
+        # a caller prints: which device is the bottleneck does not depend on naming
         exact = get_convention("exact")
         best, best_f = None, None
         for s, rows in stages.items():
@@ -1220,12 +1377,13 @@ class TrainingReport:
 
     # -- time --------------------------------------------------------------------------------------
     def time(self, hardware: str | Hardware, mfu: Any = None, *, dtype: str | None = None,
-             convention: str | Convention = "exact") -> StepTime:
+             convention: str | Convention = DEFAULT_CONVENTION) -> StepTime:
         """Seconds per step on one device of `hardware`: without `mfu`, a roofline lower bound
         (every row's forward, recompute, dgrad and wgrad, and the optimizer step, each at most
         at the peak of `dtype` and the memory bandwidth: ``sum of max(FLOPs/peak,
         bytes/bandwidth)``); with `mfu` (a fraction, e.g. ``0.4``), ``FLOPs / (mfu*peak)``.
-        `dtype` defaults to the precision's compute dtype."""
+        `dtype` defaults to the precision's compute dtype; `convention` to
+        `DEFAULT_CONVENTION`."""
         hw = get_hardware(hardware)
         dt = dtype or self.precision.dtype
         conv = get_convention(convention)
@@ -1271,7 +1429,7 @@ class TrainingReport:
         return StepTime(secs, flops, total_bytes, hw.name, dt, conv.name, "roofline")
 
     def mfu(self, hardware: str | Hardware, seconds: Any, *, dtype: str | None = None,
-            convention: str | Convention = "exact") -> Any:
+            convention: str | Convention = DEFAULT_CONVENTION) -> Any:
         """Model FLOPs utilization of a measured step time: the step's forward and backward
         FLOPs per device (recomputation excluded, as Chowdhery et al. 2022, appendix B, define
         it; their FLOPs are ``"2*macs"``) over ``seconds * peak``."""
@@ -1283,101 +1441,282 @@ class TrainingReport:
             seconds = sp.Rational(repr(seconds))
         return as_count(to_expr(f) / (seconds * hw.peak(dt)))
 
-    # -- rendering (kept simple; a shared formatting module will take it over) --------------------
-    def _title(self) -> str:
-        rc = self.recompute_mode
-        rc = "none" if rc is None else (rc if isinstance(rc, str) else f"{len(list(rc))} paths")
+    # -- the table model -------------------------------------------------------------------------
+    def title(self) -> str:
+        """``gpt2 training step: input (128,), batch 8, adamw, bf16-mixed, recompute
+        selective, activations pytorch, dp=1, tp=2, pp=1, zero=1``."""
         return (f"{self.report.name or 'model'} training step: input "
-                f"{'x'.join(map(str, self.report.input_shape))}, batch {self.report.batch}, "
-                f"{self.optimizer_name}, {self.precision_name}, recompute {rc}, activations "
-                f"{self.activations_mode}, {self.parallel}")
+                f"{fmt.shape(self.report.input_shape)}, batch {fmt.size(self.report.batch)}, "
+                f"{self.optimizer_name}, {self.precision_name}, recompute "
+                f"{_recompute_label(self.recompute_mode)}, activations {self.activations_mode}, "
+                f"{self.parallel}")
 
-    def to_text(self, convention: str | Convention = "exact", depth: int | None = None) -> str:
-        """A table per row (or per path prefix of `depth`), then the memory breakdown, the
-        communication and what is not counted."""
+    def table(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION,
+              depth: int | None = None, *, hardware: str | Hardware | None = None,
+              full: bool = False) -> Table:
+        """The step per row (or per path prefix of `depth` segments) as a
+        `layercalc.table.Table`: the training-mode forward, dgrad, wgrad, gradient
+        accumulation and recomputed forward FLOPs under `convention`, the bytes each row saves
+        for the backward pass, and the total. The footer gives the exact FLOPs of the step,
+        the optimizer step, the work `convention` does not count, the rows whose backward has
+        no rule (`not_counted`), the notes and, with `hardware`, the step time (`time`)."""
         conv = get_convention(convention)
+        _check_depth(depth)
+        values = self._row_values(conv, [(r, 1) for r in self.rows])
+        groups: dict[Any, list[int]] = {}
+        for i, r in enumerate(self.rows):
+            key = i if depth is None else ".".join(r.path.split(".")[:depth])
+            groups.setdefault(key, []).append(i)
+        cols = [Column("path", "Layer"), Column("kind", "Kind"),
+                Column("forward", f"Forward ({conv.name})", "count"),
+                Column("dgrad", "dgrad", "count"), Column("wgrad", "wgrad", "count"),
+                Column("accumulation", "Accumulation", "count"),
+                Column("recompute", "Recompute", "count"),
+                Column("activations", "Saved bytes", "bytes")]
+        rows = []
+        for key, idx in groups.items():
+            kinds = {self.rows[i].kind for i in idx}
+            label = self.rows[key].path if depth is None else key
+            rows.append((label, kinds.pop() if len(kinds) == 1 else "",
+                         *(_expanded(_sum([values[i][k] for i in idx])) for k in _PARTS),
+                         _expanded(_sum([self.rows[i].activations for i in idx]))))
+        parts = {k: _sum([v[k] for v in values]) for k in _PARTS}
+        total = ("Total", "", *(_expanded(parts[k]) for k in _PARTS),
+                 _expanded(_sum([r.activations for r in self.rows])))
+        header = [convention_note(conv),
+                  "FLOPs and saved bytes: the step of one model replica (its batch); memory "
+                  "and communication: per device"]
+        if depth is not None:
+            header.append(f"Rows: path prefixes of depth {depth} ({len(self.rows)} layers)")
+        return Table(cols, rows, total, self.title(), header,
+                     self._footer(conv, parts, hardware, full))
+
+    def _footer(self, conv: Any, parts: dict, hardware: Any, full: bool) -> list[str]:
+        def ex(v: Any) -> str:
+            return fmt.exact(v, full=full, width=_FOOTER_WIDTH)
+
         name = conv.name
-        groups: dict[str, list[TrainingRow]] = {}
-        for r in self.rows:
-            key = r.path if depth is None else ".".join(r.path.split(".")[:depth])
-            groups.setdefault(key, []).append(r)
-        exact_tool = isinstance(conv, ToolConvention)
-        head = ["Layer", "Kind", f"Forward ({name})", "dgrad", "wgrad", "Recompute",
-                "Saved bytes"]
-        body = []
-        for key, rs in groups.items():
-            kind = rs[0].kind if len({r.kind for r in rs}) == 1 else ""
-            if exact_tool:
-                body.append([key, kind, "", "", "", "", human(_sum(r.activations for r in rs))])
-                continue
-            f = lambda a: human(_sum(conv.flops(getattr(r, a)) for r in rs))  # noqa: E731
-            body.append([key, kind, f("forward"), f("dgrad"), f("wgrad"), f("recompute"),
-                         human(_sum(r.activations for r in rs))])
-        parts = self.row_flops(conv)
-        total = ["Total", "", human(parts["forward"]), human(parts["dgrad"]),
-                 human(parts["wgrad"]), human(parts["recompute"]),
-                 human(_sum(r.activations for r in self.rows))]
-        widths = [max(len(str(r[i])) for r in [head, total, *body]) for i in range(len(head))]
-
-        def line(r: list) -> str:
-            return "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)
-                             for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-
-        rule = "-" * len(line(head))
-        out = [self._title(), rule, line(head), rule, *map(line, body), rule, line(total), rule]
-        out.append(f"FLOPs ({name}) per step: {_exact(self.flops(conv))} = forward "
-                   f"{_exact(parts['forward'])} + backward "
-                   f"{_exact(parts['dgrad'] + parts['wgrad'] + parts['accumulation'])} "
-                   f"(gradient accumulation {_exact(parts['accumulation'])}) + recompute "
-                   f"{_exact(parts['recompute'])}")
-        if not exact_tool and self.optimizer is not None:
-            out.append(f"Optimizer step ({self.optimizer_name}, {name}): "
-                       f"{_exact(conv.flops(self.optimizer))}")
-        m = self.memory
-        if m is not None:
-            where = f", pipeline stage {m.stage}" if self.parallel.pp > 1 else ""
-            out.append(f"Memory per device (bytes{where}):")
-            for label, v in (("weights", m.weights), ("gradients", m.gradients),
-                             ("optimizer states", m.optimizer_states),
-                             ("activations", m.activations), ("total", m.total)):
-                out.append(f"  {label:<17}{_exact(v):>24}  ({_gb(v)})")
-            for k, v in m.detail.items():
-                out.append(f"    {k}: {_exact(v)}")
-            if not (type(m.recompute_peak) is int and m.recompute_peak == 0):
-                out.append(f"  recomputed segment, live again in its backward: "
-                           f"{_exact(m.recompute_peak)} (not in total)")
-        c = self.communication
-        if c is not None and c.by_cause:
-            out.append("Communication per device per step (bytes of each collective's buffer):")
-            for kind in ("all_reduce", "all_gather", "reduce_scatter", "p2p"):
-                v = getattr(c, kind)
-                if not (type(v) is int and v == 0):
-                    out.append(f"  {kind.replace('_', '-'):<15}{_exact(v):>24}")
+        backward = _sum([parts["dgrad"], parts["wgrad"], parts["accumulation"]])
+        step = _total(parts)
+        terms = [("forward", parts["forward"]), ("backward", backward),
+                 ("gradient accumulation", parts["accumulation"]),
+                 ("recompute", parts["recompute"])]
+        if all(type(v) is int for _, v in terms):
+            lines = [f"FLOPs ({name}) per step: {ex(step)} = forward {ex(parts['forward'])} + "
+                     f"backward {ex(backward)} (gradient accumulation "
+                     f"{ex(parts['accumulation'])}) + recompute {ex(parts['recompute'])}"]
+        else:  # formulas: one a line, expanded (shorter than the sums of rows)
+            lines = [f"FLOPs ({name}) per step: {ex(step)}", *(
+                f"  {k}: {ex(_expanded(v))}" + (" (in backward)" if k.startswith("gradient")
+                                                else "") for k, v in terms)]
+        tool = isinstance(conv, ToolConvention)
+        if not tool and self.optimizer is not None:
+            lines.append(f"Optimizer step ({self.optimizer_name}, {name}): "
+                         f"{ex(conv.flops(self.optimizer))} (not in the FLOPs per step)")
+        missed = self._uncounted(conv)
+        short = {"full": full}
+        if missed and tool:
+            lines.append(f"Counted as 0 by '{name}' (exact FLOPs of that work): " + "; ".join(
+                f"{k} {fmt.count(v, **short)}" for k, v in missed.items()))
+        elif missed:
+            lines.append(f"Not counted under '{name}': " + "; ".join(
+                f"{k} {fmt.count(v, **short)} ({', '.join(owners)})"
+                for k, (v, owners) in missed.items()))
         if self.not_counted:
-            out.append("Backward not counted: " + "; ".join(
-                f"{k} ({len(v)} row{'s' if len(v) > 1 else ''})" for k, v in
-                self.not_counted.items()))
-        out += [f"Note: {n}" for n in self.notes]
-        return "\n".join(out)
+            lines.append("Backward not counted (no rule: 0 FLOPs, nothing saved): " + "; ".join(
+                f"{k} ({_paths(v)})" for k, v in self.not_counted.items()))
+        lines += [f"Note: {n}" for n in self.notes]
+        if hardware is not None:
+            st = self.time(hardware, convention=name if not tool else DEFAULT_CONVENTION)
+            lines.append(f"Step time on {st.hardware} ({st.dtype}, {st.convention} FLOPs per "
+                         f"device {fmt.count(st.flops, **short)}): >= "
+                         f"{fmt.seconds(st.seconds, **short)} (roofline lower bound; "
+                         "communication and pipeline bubbles not included)")
+        return lines
 
-    def __str__(self) -> str:
-        return self.to_text()
+    def _uncounted(self, conv: Any) -> dict[str, Any]:
+        """What `conv` counts as zero over the step: for a definition, by op kind with the
+        layer kinds doing it (``{"cmp": (n, ["MaxPool2d"])}``); for a tool, by layer kind
+        the exact FLOPs of the rows it counts as 0."""
+        if isinstance(conv, ToolConvention):
+            exact = get_convention(DEFAULT_CONVENTION)
+            out: dict[str, list] = {}
+            tool_values = self._row_values(conv, [(r, 1) for r in self.rows])
+            for r, v in zip(self.rows, tool_values):
+                if all(type(x) is int and x == 0 for x in v.values()):
+                    work = _sum([exact.flops(getattr(r, k)) for k in _PARTS])
+                    if not (type(work) is int and work == 0):
+                        out.setdefault(r.kind, []).append(work)
+            return {k: _sum(v) for k, v in out.items()}
+        costs = [getattr(r, k) for r in self.rows for k in _PARTS]
+        missed = conv.uncounted(Cost.sum(costs)) if costs else {}
+        result = {}
+        for k, v in missed.items():
+            owners = sorted({r.kind for r in self.rows if any(
+                (c.ops.get(k) if k != "bias_adds" else c.bias_adds)
+                for c in (getattr(r, p) for p in _PARTS))})
+            result[k] = (v, owners)
+        return result
+
+    def tables(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION,
+               depth: int | None = None, *, hardware: str | Hardware | None = None,
+               full: bool = False) -> list[Table]:
+        """What the human formats print: `table`, then the memory per device
+        (`TrainingMemory.table`) and the collectives by kind (`Communication.table`)."""
+        out = [self.table(convention, depth, hardware=hardware, full=full)]
+        if self.memory is not None:
+            out.append(self.memory.table(title=self._memory_title(), full=full))
+        if self.communication is not None and self.communication.by_cause:
+            out.append(self.communication.table(full=full))
+        return out
+
+    def _memory_title(self) -> str:
+        where = (f", pipeline stage {self.memory.stage} (the heaviest of {self.parallel.pp})"
+                 if self.memory is not None and self.parallel.pp > 1 else "")
+        return f"Memory per device{where}"
 
     def __repr__(self) -> str:
-        f = self.flops("exact")
         m = self.memory
-        s = (f"TrainingReport({self.report.name or 'model'}, batch={self.report.batch}, "
-             f"optimizer={self.optimizer_name!r}, precision={self.precision_name!r}, "
-             f"recompute={self.recompute_mode!r}, activations={self.activations_mode!r}, "
-             f"parallel=Parallelism({self.parallel}), flops[exact]={_short(f)}, "
-             f"memory.total={_short(m.total) if m else None}, rows={len(self.rows)}")
-        if self.not_counted:
-            s += f", not_counted={sorted(self.not_counted)!r}"
-        s += ")"
-        return s if len(s) < 2000 else s[:1990] + "...)"
+        rc = self.recompute_mode
+        par = self.parallel
+        return fmt.brief("TrainingReport", self.report.name or "model", [
+            f"batch {fmt.size(self.report.batch, width=20)}",
+            f"{self.optimizer_name} {self.precision_name}",
+            f"recompute {_recompute_label(rc)}" if rc is not None else "",
+            str(par) if par != Parallelism() else "",
+            f"{fmt.rate(self.flops(), 'FLOP/step', width=60)} ({DEFAULT_CONVENTION})",
+            f"{fmt.nbytes(m.total, width=60)}/device" if m is not None else "",
+            f"backward not counted: {', '.join(self.not_counted)}" if self.not_counted else ""])
 
     def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(self.to_text()) + "</pre>"
+        """The rows grouped by top-level path with every finer grouping folded below, the
+        memory per device, and the collectives (by kind; by cause folded)."""
+        parts = [html_levels(lambda d: self.table(depth=d), [r.path for r in self.rows],
+                             css="layercalc-training-rows", max_rows=_HTML_ROWS)]
+        if self.memory is not None:
+            parts.append(self.memory.table(title=self._memory_title()).to_html())
+        c = self.communication
+        if c is not None and c.by_cause:
+            parts.append(c._repr_html_())
+        return '<div class="layercalc-training">\n' + "\n".join(parts) + "\n</div>"
+
+    def _repr_latex_(self) -> str | None:
+        """The step's FLOPs and the memory per device as formulas when sizes are symbolic
+        (None otherwise)."""
+        conv = get_convention(DEFAULT_CONVENTION)
+        parts = self.row_flops(conv)
+        sub = rf"_\text{{{conv.name}}}"
+        return latex_formulas([
+            (rf"\text{{FLOPs}}{sub}", self.flops(conv)),
+            (rf"\text{{forward}}{sub}", parts["forward"]),
+            (rf"\text{{backward}}{sub}", _sum([parts["dgrad"], parts["wgrad"],
+                                                parts["accumulation"]])),
+            (rf"\text{{recompute}}{sub}", parts["recompute"]),
+            (r"\text{memory per device (bytes)}",
+             self.memory.total if self.memory is not None else None)])
+
+    # -- machine formats ------------------------------------------------------------------------
+    def to_csv(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION,
+               depth: int | None = None, **kwargs: Any) -> str:
+        """The rows (or groups) and the total of `table`, exact values."""
+        return self.table(convention, depth).to_csv()
+
+    def to_dict(self, convention: str | Convention | ToolConvention = DEFAULT_CONVENTION,
+                depth: int | None = None, *, hardware: str | Hardware | None = None) -> dict:
+        """The JSON document of schema ``layercalc.training/1`` (docs/json-schema.md): the
+        configuration (model, input, batch, optimizer, precision, recompute, activations,
+        parallelism), the FLOPs of the step under `convention`, the rows (or groups of
+        `depth`) and the total in the same shape, the optimizer step, the memory and the
+        collectives per device, the step time on `hardware` (or null), what is not counted
+        and the notes; exact values."""
+        conv = get_convention(convention)
+        t = self.table(conv, depth)
+        keys = [c.key for c in t.columns]
+
+        def record(r: tuple, layers: int) -> dict:
+            d = {k: fmt.plain(v) for k, v in zip(keys, r)}
+            return {"path": d.pop("path"), "kind": d.pop("kind") or None, "layers": layers,
+                    **d}
+
+        counts = self._group_sizes(depth)
+        total = record(t.total, len(self.rows))
+        total.update(path=None, kind=None)
+        tool = isinstance(conv, ToolConvention)
+        par = self.parallel
+        rc = self.recompute_mode
+        time = None
+        if hardware is not None:
+            time = self.time(hardware, convention=conv.name if not tool else
+                             DEFAULT_CONVENTION)._record()
+        missed = self._uncounted(conv)
+        return {
+            "schema": TRAINING_SCHEMA,
+            "layercalc": __version__,
+            "model": self.report.name,
+            "input_shape": fmt.plain(tuple(self.report.input_shape)),
+            "batch": fmt.plain(self.report.batch),
+            "optimizer": self.optimizer_name,
+            "precision": self.precision_name,
+            "recompute": rc if rc is None or isinstance(rc, str) else list(rc),
+            "activations": self.activations_mode,
+            "parallel": {"dp": par.dp, "tp": par.tp, "pp": par.pp, "sp": par.sp,
+                         "ep": par.ep, "zero": par.zero, "microbatches": par.microbatches},
+            "convention": conv.name,
+            "grouping": {"depth": depth},
+            "flops": fmt.plain(_total(dict(zip(keys[2:7], t.total[2:7])))),
+            "optimizer_flops": (None if tool or self.optimizer is None
+                                else fmt.plain(conv.flops(self.optimizer))),
+            "total": total,
+            "memory": self.memory._record() if self.memory is not None else None,
+            "communication": (self.communication._record()
+                              if self.communication is not None else None),
+            "time": time,
+            "uncounted": {k: fmt.plain(v if tool else v[0]) for k, v in missed.items()},
+            "not_counted": {k: list(v) for k, v in self.not_counted.items()},
+            "notes": list(self.notes),
+            "rows": [record(r, n) for r, n in zip(t.rows, counts)],
+        }
+
+    def _group_sizes(self, depth: int | None) -> list[int]:
+        if depth is None:
+            return [1] * len(self.rows)
+        n: dict[str, int] = {}
+        for r in self.rows:
+            key = ".".join(r.path.split(".")[:depth])
+            n[key] = n.get(key, 0) + 1
+        return list(n.values())
+
+
+#: The schema id of `TrainingReport.to_dict` / `to_json` (docs/json-schema.md).
+TRAINING_SCHEMA = "layercalc.training/1"
+
+#: The FLOPs of a row in a training step, in table order.
+_PARTS = ("forward", "dgrad", "wgrad", "accumulation", "recompute")
+
+_FOOTER_WIDTH = 100  # characters of a formula in a footer line before it is abbreviated
+_HTML_ROWS = 400  # Jupyter: groupings of more rows are left out (a 70B model has 1,200 layers)
+
+
+def _check_depth(depth: Any) -> None:
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
+                              or depth < 1):
+        raise LayerCalcError(f"TrainingReport: depth (={depth!r}) must be a positive integer "
+                             "or None")
+
+
+def _recompute_label(rc: Any) -> str:
+    if rc is None:
+        return "none"
+    if isinstance(rc, str):
+        return rc
+    paths = list(rc)
+    return f"{len(paths)} path{'s' if len(paths) != 1 else ''}"
+
+
+def _paths(paths: tuple[str, ...], limit: int = 3) -> str:
+    n = len(paths)
+    shown = ", ".join(paths[:limit]) + (f", {fmt.ELLIPSIS}" if n > limit else "")
+    return f"{n} row{'s' if n != 1 else ''}: {shown}"
 
 
 def _sum(values: Iterable[Dim]) -> Dim:
@@ -1387,16 +1726,10 @@ def _sum(values: Iterable[Dim]) -> Dim:
     return as_count(sp.Add(*vals))
 
 
-def _exact(v: Any) -> str:
-    return f"{v:,}" if type(v) is int else str(v)
+def _total(parts: Mapping[str, Dim]) -> Dim:
+    """The step's FLOPs from `row_flops`' parts (expanded when symbolic)."""
+    return _expanded(_sum(parts.values()))
 
 
-def _short(v: Any) -> str:
-    s = _exact(v)
-    return s if len(s) < 300 else s[:297] + "..."
-
-
-def _gb(v: Any) -> str:
-    if type(v) is int:
-        return f"{v / 1e9:.4g} GB"
-    return "symbolic"
+def _expanded(v: Dim) -> Dim:
+    return v if type(v) is int else as_count(sp.expand(v))

@@ -6,25 +6,29 @@ import re
 
 import pytest
 
-from layercalc import inference
+from layercalc import DEFAULT_CONVENTION, inference
+from layercalc import format as fmt
 from layercalc.cli import main
+from layercalc.conventions import convention_note
 
 
 def test_serve_table(capsys):
+    """One row per batch size, every cell the API's value in layercalc.format's units; the
+    default convention stated under the title."""
     assert main(["serve", "llama-3-8b", "--prompt", "2048", "--gen", "256", "--batch",
                  "1,8,64", "--hardware", "h100-sxm", "--weights", "int4"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("llama-3-8b on h100-sxm: prompt 2048, gen 256; weights int4/g128")
-    head = next(i for i, line in enumerate(out) if line.startswith("batch"))
-    assert out[head].split()[:4] == ["batch", "TTFT", "TPOT", "tokens/s"]
-    rows = [line.split() for line in out[head + 2:head + 5]]
-    assert [r[0] for r in rows] == ["1", "8", "64"]
+    assert out[1] == convention_note(DEFAULT_CONVENTION)
+    head = next(i for i, line in enumerate(out) if line.startswith("Batch"))
+    assert out[head].split()[:4] == ["Batch", "TTFT", "TPOT", "tokens/s"]
+    rows = [re.split(r"\s{2,}", line.strip()) for line in out[head + 2:head + 5]]
     for row, b in zip(rows, (1, 8, 64)):
         r = inference("llama-3-8b", prompt_len=2048, gen_len=256, batch=b,
                       hardware="h100-sxm", weight_dtype="int4")
-        assert row[-1] == "compute/memory"
-        assert float(row[row.index("ms", 3) + 1]) == float(f"{float(r.tokens_per_s):.4g}")
-        assert float(row[-3]) == float(f"{float(r.kv_cache_bytes) / 1e9:.3g}")
+        assert row == [str(b), fmt.seconds(r.ttft), fmt.seconds(r.tpot),
+                       fmt.count(r.tokens_per_s), fmt.nbytes(r.kv_cache_bytes),
+                       fmt.nbytes(r.memory_bytes), "compute/memory"]
 
 
 def test_serve_zoo_names_overrides_and_profiles(capsys):
@@ -34,7 +38,8 @@ def test_serve_zoo_names_overrides_and_profiles(capsys):
     assert main(["serve", "llama-2-7b", "--prompt", "1024", "--hardware", "a100-sxm4-40gb",
                  "--profile", "llm-viewer"]) == 0
     out = capsys.readouterr().out
-    assert "profile llm-viewer, FLOPs llm-viewer OPs" in out
+    assert "; profile llm-viewer" in out.splitlines()[0]
+    assert out.splitlines()[1].startswith("FLOPs: LLM-Viewer's OPs (profile llm-viewer")
     assert main(["serve", "mamba-130m", "--prompt", "P", "--hardware", "a100-sxm4-80gb"]) == 0
     assert re.search(r"^\s+1\s", capsys.readouterr().out, re.M)
 

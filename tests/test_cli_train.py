@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import layercalc as lc
@@ -19,17 +21,22 @@ def test_train_gpt2_matches_the_api(capsys):
     t = lc.training(lc.analyze(lc.zoo.gpt2(), (128,), batch=8, name="gpt2"),
                     optimizer="adamw", precision="bf16-mixed", recompute="selective",
                     parallel=lc.Parallelism(tp=2, zero=1))
-    assert out.startswith("gpt2 training step: input 128, batch 8, adamw, bf16-mixed, "
-                          "recompute selective, activations pytorch, dp=1, tp=2, pp=1, zero=1")
+    assert out.startswith("gpt2 training step: input (128,), batch 8, adamw, bf16-mixed, "
+                          "recompute selective, activations pytorch, dp=1, tp=2, pp=1, zero=1\n"
+                          + lc.conventions.convention_note(lc.DEFAULT_CONVENTION))
     assert f"FLOPs (exact) per step: {t.flops('exact'):,} =" in out
     m = t.memory
+    lines = out.splitlines()
+    memory = lines[lines.index("Memory per device"):]  # the memory table and what follows
     for label, v in (("weights", m.weights), ("gradients", m.gradients),
                      ("optimizer states", m.optimizer_states),
-                     ("activations", m.activations), ("total", m.total)):
-        line = next(x for x in out.splitlines() if x.strip().startswith(label))
-        assert f"{v:,}" in line
-    line = next(x for x in out.splitlines() if x.strip().startswith("all-reduce"))
-    assert line.split() == ["all-reduce", f"{t.communication.all_reduce:,}"]
+                     ("activations", m.activations), ("Total", m.total)):
+        line = next(x for x in memory if x.startswith(label + " "))
+        assert re.split(r"\s{2,}", line) == [label, f"{v:,}", lc.format.nbytes(v)]
+    line = next(x for x in out.splitlines() if x.startswith("all-reduce"))
+    b = t.communication.all_reduce  # one all-reduce over tp=2: a ring sends the buffer
+    assert re.split(r"\s{2,}", line) == ["all-reduce", f"{b:,}", lc.format.nbytes(b),
+                                          lc.format.nbytes(b)]
     assert "Step time on h100-sxm (bf16" in out
     assert [x.split()[0] for x in out.splitlines() if x.startswith("transformer.h.")] == [
         f"transformer.h.{i}" for i in range(12)]

@@ -183,3 +183,138 @@ def test_renderers_honour_depth_and_by_kind(resnet50):
     assert [r["kind"] for r in resnet50.to_dict(by_kind=True)["rows"]] == list(kinds)
     with pytest.raises(lc.LayerCalcError, match=r"depth \(=0\) must be a positive integer"):
         resnet50.to_csv(depth=0)
+
+
+# -- training, inference and printout reports -----------------------------------------------------
+@pytest.fixture(scope="module")
+def step():
+    """A GPT-2 training step (128 tokens, batch 8, bf16 mixed, tp=2, dp=2 with ZeRO-1)."""
+    report = lc.analyze(lc.zoo.gpt2(), (128,), batch=8, name="gpt2")
+    return lc.training(report, precision="bf16-mixed",
+                       parallel=lc.Parallelism(dp=2, tp=2, zero=1))
+
+
+@pytest.fixture(scope="module")
+def served():
+    return lc.inference("gpt2", prompt_len=256, gen_len=32, batch=4, hardware="a100-sxm4-80gb")
+
+
+def test_new_report_reprs_are_compact(step, served):
+    """Every training, inference and printout object has a one-line repr under 2,000
+    characters, symbolic sizes included."""
+    B, T = lc.symbols("B T")
+    sym = lc.training(lc.analyze(lc.zoo.gpt2(), (T,), batch=B, name="gpt2"))
+    sym_served = lc.inference("gpt2", prompt_len=T, gen_len=T, batch=B, hardware="t4")
+    objects = [step, step.memory, step.communication, step.time("h100-sxm"),
+               step.time("h100-sxm", mfu=0.4), sym, sym.memory, sym.time("h100-sxm"),
+               served, served.prefill, served.decode, served.prefill.rows[3],
+               served.decode.bytes, sym_served, sym_served.decode, sym_served.decode.rows[5],
+               lc.printout(lc.analyze(lc.zoo.alexnet(), (3, 224, 224)), "torchsummary")]
+    for obj in objects:
+        text = repr(obj)
+        assert len(text) < 2000 and "\n" not in text, type(obj).__name__
+        assert text.startswith(f"<{type(obj).__name__}"), text
+    f, m = step.flops(), step.memory.total
+    assert repr(step) == ("<TrainingReport gpt2: batch 8, adamw bf16-mixed, dp=2, tp=2, pp=1, "
+                          f"zero=1, {lc.format.rate(f, 'FLOP/step')} (exact), "
+                          f"{lc.format.nbytes(m)}/device>")
+    assert repr(served) == (
+        "<InferenceReport gpt2 on a100-sxm4-80gb: prompt 256, gen 32, batch 4, weights fp16, "
+        f"TTFT {lc.format.seconds(served.ttft)}, TPOT {lc.format.seconds(served.tpot)}, "
+        f"{lc.format.count(served.tokens_per_s)} tokens/s, "
+        f"memory {lc.format.nbytes(served.memory_bytes)}>")
+
+
+def test_training_html_has_caption_totals_footers_and_depth(step):
+    html = step._repr_html_()
+    assert html.count("<caption") == 3  # the rows, the memory, the collectives
+    assert "FLOPs: exact convention" in html and "<tfoot>" in html
+    assert f"{step.flops():,}" in html  # exact FLOPs of the step in the footer
+    assert f"{step.memory.total:,}" in html  # exact memory total
+    visible = html.split("<details>")[0].split("</table>")[0]  # the rows table, depth 1
+    assert visible.count("<tr>") == 1 + 2  # the head, then transformer and lm_head
+    summaries = re.findall(r"<summary>(.*?)</summary>", html)
+    assert summaries[0].startswith("By path depth 2") and "Every layer (149 rows)" in summaries
+    assert summaries[-1].startswith("By cause")
+    # the "not counted" footer: rules missing, and work a convention counts as zero
+    net = lc.Sequential(lc.Conv2d(3, 4, 3, padding=1),
+                        lc.Upsample(scale_factor=2, mode="bilinear"), lc.MaxPool2d(2))
+    t = lc.training(lc.analyze(net, (3, 4, 4)))
+    assert "Backward not counted (no rule" in t._repr_html_()
+    assert "Not counted under &#x27;macs&#x27;: " in t.to_html("macs")
+    assert "Counted as 0 by &#x27;flopcountermode&#x27;" in t.to_html("flopcountermode")
+
+
+def test_training_renderers_agree(step):
+    """Every format renders the same rows; CSV and JSON are exact; the total is the sum of the
+    rows; depth groups them."""
+    rows = list(csv.reader(io.StringIO(step.to_csv(depth=3))))
+    assert rows[0] == ["path", "kind", "forward", "dgrad", "wgrad", "accumulation",
+                       "recompute", "activations"]
+    body, total = rows[1:-1], rows[-1]
+    assert len(body) == 17 and total[0] == "Total"
+    for k in range(2, 8):
+        assert sum(int(r[k]) for r in body) == int(total[k])
+    parts = step.row_flops()
+    assert [int(x) for x in total[2:7]] == [parts[k] for k in ("forward", "dgrad", "wgrad",
+                                                               "accumulation", "recompute")]
+    md = step.to_markdown(depth=1)
+    assert md.count("| **Total** |") == 3 and "**gpt2 training step" in md
+    tex = step.to_latex(depth=1)
+    assert tex.count(r"\begin{table}") == 3 and r"\textbf{Total}" in tex
+    assert step.render("csv", depth=3) == step.to_csv(depth=3).rstrip("\n")
+    assert step.render("text") == str(step) == step.to_text()
+    with pytest.raises(lc.LayerCalcError, match=r"depth \(=0\) must be a positive integer"):
+        step.table(depth=0)
+
+
+def test_inference_html_has_caption_figures_and_depth(served):
+    html = served._repr_html_()
+    assert "<caption" in html and "FLOPs: exact convention" in html
+    assert "TTFT: " + lc.format.seconds(served.ttft) in html
+    summaries = re.findall(r"<summary>(.*?)</summary>", html)
+    assert summaries[0] == "prefill: 149 layers"
+    # decode's mean context: 256 + (32 + 1)/2 keys (the docstring of layercalc.serving)
+    assert "decode: the mean of 32 steps (mean context 545/2 keys): 149 layers" in summaries
+    assert "Every layer (149 rows)" in summaries and any(
+        s.startswith("By path depth 3") for s in summaries)
+    # the stage table's rows sum to the stage
+    t = served.decode.table(depth=3)
+    assert sum(r[2] for r in t.rows) == served.decode.flops == t.total[2]
+    assert len(served.decode.table(top=5).rows) == 5
+
+
+def test_inference_batch_table_and_symbols(served):
+    """One row per batch size; formulas abbreviated for a terminal unless full."""
+    P, B = lc.symbols("P B")
+    sym = lc.inference("gpt2", prompt_len=P, batch=B, hardware="t4")
+    t = lc.InferenceReport.batch_table([served, sym])
+    assert [r[0] for r in t.rows] == [4, B] and t.rows[0][1] == served.ttft
+    text = t.to_text()
+    assert max(len(line) for line in text.splitlines()) < 400
+    assert "… marks an abbreviated formula" in text
+    assert len(max(t.to_text(full=True).splitlines(), key=len)) > 400
+    tex = sym._repr_latex_()
+    assert tex.startswith(r"$\displaystyle \begin{aligned} \text{TTFT} &= ")
+    assert served._repr_latex_() is None
+    layers = lc.InferenceReport.batch_table([served], depth=1)
+    assert {r[1] for r in layers.rows} == {"prefill", "decode"}
+
+
+def test_training_latex_for_symbolic_totals():
+    B = lc.symbols("B")
+    t = lc.training(lc.analyze(lc.Linear(4, 4), (4,), batch=B))
+    tex = t._repr_latex_()
+    assert r"\text{FLOPs}_\text{exact} &= " + sp.latex(sp.sympify(t.flops())) in tex
+    assert t.memory._repr_latex_() is not None
+    assert lc.training(lc.analyze(lc.Linear(4, 4), (4,)))._repr_latex_() is None
+
+
+def test_printout_text_is_the_tools_and_its_display_is_rich():
+    p = lc.printout(lc.analyze(lc.zoo.alexnet(), (3, 224, 224)), "torchsummary")
+    assert str(p) == p.text  # character for character the tool's
+    html = p._repr_html_()
+    assert "<pre>" in html and "torchsummary 1.5.1" in html and "<details>" in html
+    rows = list(csv.reader(io.StringIO(p.to_csv())))
+    assert rows[0] == ["layer", "output_shape", "params"] and len(rows) == len(p.rows) + 1
+    assert sum(int(r[2]) for r in rows[1:]) == p.totals["params"]

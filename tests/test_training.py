@@ -302,9 +302,13 @@ def test_renderings_name_the_convention_and_stay_compact():
     text = t.to_text()
     assert "Forward (exact)" in text and "Memory per device" in text and "all-reduce" in text
     assert "FLOPs (2*macs) per step" in t.to_text("2*macs", depth=1)
+    assert text.splitlines()[1].startswith("FLOPs: exact convention")  # the default, stated
     r = repr(t)
-    assert len(r) < 2000 and "flops[exact]=" in r
-    assert t._repr_html_().startswith("<pre>")
+    assert len(r) < 2000 and "\n" not in r
+    assert r == (f"<TrainingReport model: batch 1, adamw fp32, dp=2, tp=1, pp=1, zero=0, "
+                 f"{lc.format.rate(t.flops(), 'FLOP/step')} (exact), "
+                 f"{lc.format.nbytes(t.memory.total)}/device>")
+    assert "<caption" in t._repr_html_()
 
 
 def test_register_backward_makes_a_kind_counted():
