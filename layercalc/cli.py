@@ -303,7 +303,7 @@ def _serve_parser(sub: Any) -> None:
     v.add_argument("--profile", default="layercalc", help="layercalc (default) or llm-viewer")
     v.add_argument("--convention", default=DEFAULT_CONVENTION,
                    help=f"FLOPs convention (default: {DEFAULT_CONVENTION})")
-    v.add_argument("--depth", type=int, default=None, help="also every layer of both stages "
+    v.add_argument("--depth", type=_positive_int, default=None, help="also every layer of both stages "
                    "per batch size, grouped by path depth (a positive integer; every format)")
     v.add_argument("--format", default="table", choices=_SUMMARY_FORMATS,
                    help="table (rich on a terminal when installed, else text), text, rich, "
@@ -370,7 +370,7 @@ def _add_train_parser(sub: Any) -> None:
     t.add_argument("--convention", default=DEFAULT_CONVENTION,
                    help="FLOPs convention (a definition, or flopcountermode; default: "
                    f"{DEFAULT_CONVENTION})")
-    t.add_argument("--depth", type=int, default=None, help="group rows by path depth (a "
+    t.add_argument("--depth", type=_positive_int, default=None, help="group rows by path depth (a "
                    "positive integer; every format)")
     t.add_argument("--format", default="table", choices=_SUMMARY_FORMATS,
                    help="table (rich on a terminal when installed, else text), text, rich, "

@@ -237,7 +237,7 @@ class Stage(TableRenderers):
             rows = list(self.rows)
             if top is not None:
                 rows = sorted(rows, reverse=True, key=lambda r: (
-                    float(r.time) if sp.sympify(r.time).is_number else 0))[:top]
+                    float(r.time) if to_expr(r.time).is_number else 0))[:top]
             return [(r.path, r.kind, r.flops, r.bytes, r.intensity, r.bound, r.time, 1)
                     for r in rows]
         acc: dict[str, list[StageRow]] = {}

@@ -93,6 +93,7 @@ from typing import Any
 import sympy as sp
 
 from . import format as fmt
+from .dims import to_expr
 from .errors import MissingDependencyError, ParseError
 
 __all__ = ["Column", "Table", "TableRenderers", "KINDS", "FORMATS", "TABLE_SCHEMA",
@@ -603,7 +604,7 @@ def latex_formulas(lines: Iterable[tuple[str, Any]]) -> str | None:
     >>> latex_formulas([("n", 3)]) is None
     True
     """
-    pairs = [(k, sp.sympify(v)) for k, v in lines if v is not None]
+    pairs = [(k, to_expr(v)) for k, v in lines if v is not None]
     if not any(fmt.is_symbolic(v) for _, v in pairs):
         return None
     body = r" \\ ".join(f"{k} &= {sp.latex(v)}" for k, v in pairs)

@@ -450,7 +450,7 @@ class StepTime(TableRenderers):
         row: list[Any] = [self.seconds, self.flops, self.bytes, self.method]
         if self.mfu is not None:
             cols.append(Column("mfu", "MFU", "percent"))
-            row.append(float(self.mfu) if sp.sympify(self.mfu).is_number else None)
+            row.append(float(self.mfu) if to_expr(self.mfu).is_number else None)
         what = ("a roofline lower bound: the sum over kernels of max(FLOPs/peak, "
                 "bytes/bandwidth)" if self.method == "roofline" else
                 f"FLOPs / (MFU x peak), MFU {_share(self.mfu)}")
@@ -480,7 +480,7 @@ class StepTime(TableRenderers):
 
 def _share(x: Any) -> str:
     """A fraction as a percentage, a formula as it is."""
-    return fmt.percent(x) if not fmt.is_symbolic(sp.sympify(x)) else fmt.expr(sp.sympify(x))
+    return fmt.percent(x) if not fmt.is_symbolic(to_expr(x)) else fmt.expr(to_expr(x))
 
 
 def _note(convention: str) -> str:

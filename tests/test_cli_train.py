@@ -52,7 +52,7 @@ def test_train_per_layer_rows(capsys):
     (["--optimizer", "adan"], "unknown optimizer 'adan'; did you mean 'adam'"),
     (["--sp"], "Parallelism: sp=True needs tp > 1"),
     (["--recompute", "layer9"], "unknown layer path (recompute) 'layer9'"),
-    (["--depth", "0"], "--depth (=0) must be a positive integer"),
+    (["--depth", "0"], "argument --depth: '0' is not a positive integer"),
 ])
 def test_train_errors_are_one_line(capsys, args, message):
     assert main(["train", "resnet18", "--input", "3x32x32", *args]) == 2
