@@ -13,11 +13,12 @@ from . import vision as vision
 from . import zoo as zoo
 from .compare import Comparison as Comparison
 from .compare import compare as compare
-from .conventions import CONVENTIONS as CONVENTIONS
 from .conventions import DEFAULT_CONVENTION as DEFAULT_CONVENTION
 from .conventions import Convention as Convention
-from .conventions import flops as flops
-from .conventions import get_convention as get_convention
+from .registry import CONVENTIONS as CONVENTIONS
+from .registry import convention_note as convention_note
+from .registry import flops as flops
+from .registry import get_convention as get_convention
 from .peers import TOOL_CONVENTIONS as TOOL_CONVENTIONS
 from .peers import ToolConvention as ToolConvention
 from .cost import Cost as Cost
@@ -30,7 +31,17 @@ from .errors import ParseError as ParseError
 from .errors import ShapeError as ShapeError
 from .errors import UnknownNameError as UnknownNameError
 from .parse import parse_dims as parse_dims
+from .errors import GraphError as GraphError
 from .evaluate import evaluate as evaluate
+from .graph import Graph as Graph
+from .graph import GraphNode as GraphNode
+from .graph import Input as Input
+from .graph import Tensor as Tensor
+from .graph import apply as apply
+from .graph import cat as cat
+from .graph import chunk as chunk
+from .graph import split as split
+from .graph import stack as stack
 from .evaluate import sweep as sweep
 from .layers import *  # noqa: F401,F403  (the layer catalog: layers.__all__)
 from .hardware import PRESETS as HARDWARE_PRESETS
@@ -38,6 +49,10 @@ from .hardware import Hardware as Hardware
 from .hardware import get_hardware as get_hardware
 from .hardware import memory_bandwidth as memory_bandwidth
 from .layers import LAYERS as LAYERS
+from .layers._base import choice as choice
+from .layers._base import dim as dim
+from .layers._base import dims as dims
+from .layers._base import flag as flag
 from .layers import Layer as Layer
 from .layers.attention import visible_scores as visible_scores
 from .memory import DTYPE_BYTES as DTYPE_BYTES
@@ -136,7 +151,7 @@ __all__ = [
     "transformer", "vision", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "GPT2Block", "BertLayer",
     "LlamaDecoderLayer", "ViTEncoderBlock", "PRINTOUTS", "Printout", "printout", "render_as",
-    "DEFAULT_CONVENTION", "MissingDependencyError", "format", "table",
+    "DEFAULT_CONVENTION", "convention_note", "MissingDependencyError", "format", "table",
     "MoE", "active_params", "MixtralDecoderLayer", "MambaMixer", "MambaBlock",
     "WEIGHT_FORMATS", "WeightFormat", "get_weight_format", "matrix_bytes",
     "inference", "InferenceReport", "Stage", "StageRow", "Traffic", "kv_cache_bytes",
@@ -144,5 +159,7 @@ __all__ = [
     "BackwardRule", "backward_rule", "register_backward", "OPTIMIZERS", "PRECISIONS",
     "Communication", "Parallelism", "StepTime", "TrainingMemory", "TrainingReport",
     "TrainingRow", "training", "published",
+    "Graph", "GraphNode", "GraphError", "Input", "Tensor", "apply", "cat", "chunk", "split",
+    "stack", "dim", "dims", "choice", "flag",
     *layers.__all__[3:],
 ]

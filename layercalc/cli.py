@@ -44,9 +44,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import get_convention
 from ._version import __version__
-from .conventions import CONVENTIONS, DEFAULT_CONVENTION
+from .conventions import DEFAULT_CONVENTION
+from .registry import CONVENTIONS, get_convention
 from .errors import LayerCalcError, ParseError
 from .layers import LAYERS
 from .network import analyze
@@ -105,14 +105,18 @@ def _load_model(spec: str) -> tuple[Any, str]:
     return get_model(spec)(), spec
 
 
-def _input_shape(args: argparse.Namespace) -> tuple:
+def _input_shape(args: argparse.Namespace, model: Any = None) -> tuple:
     """``--input`` if given, else the zoo model's default input (token ids at the context
-    length for language models), else the crop size of its torchvision weights
-    (``zoo.WEIGHTS_INPUTS``: EfficientNet-B7 at 600x600), else ``(3, 224, 224)``."""
+    length for language models), else the input a Graph declares (``graph.input_shape``:
+    Inception v3 at 299x299, the U-Net at 1x572x572), else the crop size of its torchvision
+    weights (``zoo.WEIGHTS_INPUTS``: EfficientNet-B7 at 600x600), else ``(3, 224, 224)``."""
     if args.input is not None:
         return parse_dims(args.input, "--input")
     from .zoo import DEFAULT_INPUTS, WEIGHTS_INPUTS
 
+    declared = getattr(model, "input_shape", None)
+    if args.model not in DEFAULT_INPUTS and isinstance(declared, tuple):
+        return declared
     return DEFAULT_INPUTS.get(args.model, WEIGHTS_INPUTS.get(args.model, (3, 224, 224)))
 
 
@@ -206,7 +210,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def _summary(args: argparse.Namespace) -> str:
     _check_positive(args, "depth")
     model, name = _load_model(args.model)
-    shape = _input_shape(args)
+    shape = _input_shape(args, model)
     batch = _one_batch(args.batch)
     conv = get_convention(args.convention)
     report = analyze(model, shape, batch=batch, name=name)
@@ -223,7 +227,7 @@ def _compare(args: argparse.Namespace) -> str:
     from .compare import compare
 
     model, name = _load_model(args.model)
-    shape = _input_shape(args)
+    shape = _input_shape(args, model)
     batch = _one_batch(args.batch)
     names = None
     if args.conventions:
@@ -255,7 +259,7 @@ def _roofline(args: argparse.Namespace) -> str:
 
     _check_positive(args, "top", "depth")
     model, name = _load_model(args.model)
-    shape = _input_shape(args)
+    shape = _input_shape(args, model)
     batches = parse_dims(args.batch, "--batch")
     hw = get_hardware(args.hardware)
     conv = get_convention(args.convention)

@@ -25,8 +25,11 @@ import sympy as sp
 
 from . import format as fmt
 from ._version import __version__
-from .conventions import CONVENTIONS, DEFAULT_CONVENTION, ToolConvention, get_convention
+from .conventions import DEFAULT_CONVENTION
 from .dims import Dim, as_count, prod, to_expr
+from .errors import LayerSpecError
+from .peers import ToolConvention
+from .registry import CONVENTIONS, get_convention
 from .report import Report
 from .table import Column, Table, TableRenderers
 
@@ -244,8 +247,6 @@ def compare(report: Report, conventions: Any = None) -> Comparison:
     ``to_text(baseline=...)``, ``to_dict()``.
     """
     if not isinstance(report, Report):
-        from .errors import LayerSpecError
-
         raise LayerSpecError("compare", f"report must be a Report (from analyze), got "
                              f"{type(report).__name__}")
     names = tuple(CONVENTIONS) if conventions is None else tuple(

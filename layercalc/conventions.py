@@ -33,6 +33,9 @@ once per output *element* (``bias_adds = F*C_out`` and ``F_out*C_out``), so thos
 MACs plus the bias *parameters*, a quantity no weighting of the counts gives (ptflops 0.6.x's
 Linear hook counts the bias the same way: the ``ptflops-hooks`` tool convention). See
 docs/peer-tools.md, "Bias once per output channel".
+
+Conventions named after peer tools are rules per layer kind (`layercalc.peers`);
+`layercalc.registry` resolves a name to either kind (``get_convention``, ``flops``).
 """
 
 from __future__ import annotations
@@ -44,11 +47,8 @@ from typing import Any
 
 from .cost import OP_KINDS, Cost
 from .dims import Dim, as_count
-from .errors import lookup
-from .peers import TOOL_CONVENTIONS, ToolConvention
 
-__all__ = ["Convention", "CONVENTIONS", "DEFAULT_CONVENTION", "get_convention", "flops",
-           "convention_note", "ToolConvention"]
+__all__ = ["Convention", "BASE_CONVENTIONS", "DEFAULT_CONVENTION"]
 
 #: The convention every function and output uses unless told otherwise.
 DEFAULT_CONVENTION = "exact"
@@ -71,9 +71,9 @@ class Convention:
     ops : FLOPs per operation of each kind; a kind missing here counts 0.
     description, source : what it counts and who counts this way.
 
-    >>> exact = get_convention("exact")
+    >>> exact = BASE_CONVENTIONS["exact"]
     >>> c = Cost(macs=27, dots=3, bias_adds=3, ops={"cmp": 3})
-    >>> exact.flops(c), get_convention("macs").flops(c), get_convention("2*macs").flops(c)
+    >>> exact.flops(c), BASE_CONVENTIONS["macs"].flops(c), BASE_CONVENTIONS["2*macs"].flops(c)
     (57, 27, 54)
     >>> exact.replace(name="exact, ReLU free", ops={}).flops(c)
     54
@@ -155,54 +155,5 @@ _BASE: dict[str, Convention] = (
     }
 )
 
-#: Every convention by name: the four definitions above, then one per peer tool
-#: (`layercalc.peers`), each reproducing that tool's headline number exactly.
-CONVENTIONS: Mapping[str, Convention | ToolConvention] = MappingProxyType(
-    {**_BASE, **TOOL_CONVENTIONS})
-
-
-def get_convention(name: str | Convention | ToolConvention) -> Convention | ToolConvention:
-    """The preset called `name` (a `Convention` passes through).
-
-    >>> get_convention("exat")
-    Traceback (most recent call last):
-    ...
-    layercalc.errors.UnknownNameError: unknown convention 'exat'; did you mean 'exact'?
-    """
-    if isinstance(name, (Convention, ToolConvention)):
-        return name
-    return lookup(CONVENTIONS, "convention", name)
-
-
-def convention_note(convention: str | Convention | ToolConvention) -> str:
-    """The line every output prints to say how it counted FLOPs.
-
-    >>> convention_note("exact")
-    'FLOPs: exact convention (every multiply, add, compare, divide and transcendental counted once; see `layercalc list conventions`)'
-    >>> convention_note("ptflops")
-    'FLOPs: ptflops convention (reproduces ptflops 0.7.5: MACs of conv/linear (+bias) plus one per element for hooked layers; see `layercalc list conventions`)'
-    """
-    conv = get_convention(convention)
-    if isinstance(conv, ToolConvention):
-        what = f"reproduces {' '.join(conv.tool.split()[:2])}: {conv.unit}"
-    else:
-        what = conv.description.split(";")[0] or "a custom convention"
-    return f"FLOPs: {conv.name} convention ({what}; see `layercalc list conventions`)"
-
-
-def flops(x: Any, convention: str | Convention = DEFAULT_CONVENTION) -> Dim:
-    """FLOPs of a `Cost` (or of anything with a ``__flops__(convention)`` method, such as a
-    `Report`) under `convention`.
-
-    >>> from layercalc import Conv2d
-    >>> cost = Conv2d(64, 128, 3, padding=1).cost((64, 112, 112))
-    >>> flops(cost, "exact") == 2 * cost.macs
-    True
-    """
-    conv = get_convention(convention)
-    if isinstance(x, Cost):
-        return conv.flops(x)  # a ToolConvention raises ConventionError: it needs a Report
-    hook = getattr(x, "__flops__", None)
-    if hook is None:
-        raise TypeError(f"flops() takes a Cost or a Report, not {type(x).__name__}")
-    return hook(conv)
+#: The four definitions by name (read-only); with the tools' in `layercalc.registry`.
+BASE_CONVENTIONS: Mapping[str, Convention] = MappingProxyType(_BASE)

@@ -1,10 +1,10 @@
 """Dimensions: the int-or-SymPy values every formula works on, and the few helpers that keep
 them exact and fast.
 
-# NOTE: import order is errors -> dims -> format -> table -> symbols/shapes -> cost ->
-# conventions -> layers -> report -> network -> {compare, blocks, symbolic, evaluate, memory,
-# hardware} -> roofline -> {fuse, plot} -> zoo -> cli (layercalc/README.md).
-# A module may import only from modules to its left.
+# NOTE: the import order is written in layercalc/README.md ("The import rule"): errors -> dims
+# -> format -> table -> {symbols, shapes, floors} -> parse -> cost -> conventions -> peers ->
+# registry -> layers -> ... -> cli. A module may import only from modules to its left, at
+# module level.
 
 Design constraints:
 

@@ -23,6 +23,7 @@ __all__ = [
     "MissingDependencyError",
     "ArgumentError",
     "LimitError",
+    "GraphError",
 ]
 
 
@@ -60,6 +61,12 @@ class LimitError(_LayerError, ValueError):
     """A computation would exceed a documented limit of layercalc (a count that would need an
     explicit sum of millions of symbolic terms, say). The message says which limit and how to
     stay under it (usually: give a number instead of a symbol)."""
+
+
+class GraphError(LayerCalcError, ValueError):
+    """A graph (`layercalc.Graph`) or a call recording one is malformed: a cycle, an unused
+    input, a tensor from another graph, a tuple of tensors where one is expected. The message
+    names the node path."""
 
 
 class ParseError(LayerCalcError, ValueError):

@@ -131,11 +131,16 @@ def evaluate(x: Any, /, **values: Any) -> Any:
 
 def _shape_symbols(report: Any) -> set:
     out: set = set()
-    for v in report.input_shape:
+    shapes = report.input_shape
+    if shapes and isinstance(shapes[0], tuple):  # several inputs
+        shapes = [v for s in shapes for v in s]
+    for v in shapes:
         if isinstance(v, sp.Basic):
             out |= v.free_symbols
     if isinstance(report.batch, sp.Basic):
         out |= report.batch.free_symbols
+    for a in getattr(report, "assumptions", ()):
+        out |= a.relation.free_symbols
     return out
 
 

@@ -23,11 +23,16 @@ path that survives is unchanged:
    producer's kernel still computes them), but no activation reads or writes (tap reads
    included). A PReLU still reads its slopes.
 
+Inside a `layercalc.Graph` the same two rules follow the dataflow: a BatchNorm folds into the
+conv/linear node whose output only it reads, an activation fuses into the node whose output
+only it reads; the graph is rebuilt with the same node names, so paths are kept. A layer
+called several times (shared weights) is neither folded nor fused.
+
 Not fused (left as they are): a BatchNorm without running statistics or not directly after a
 conv/linear sibling (pre-activation blocks), an activation that is the first child of its
 `Sequential` (its producer lives in another container), Softmax (a reduction), and anything
-inside a container other than Sequential, Residual and Parallel (its dataflow is not public;
-`fuse_report` lists such containers in ``skipped``).
+inside a container other than Sequential, Residual, Parallel and Graph (its dataflow is not
+public; `fuse_report` lists such containers in ``skipped``, never silently).
 `fuse_report` analyses both models and compares params, MACs, FLOPs, memory traffic per
 memory model and peak memory.
 """
@@ -42,15 +47,17 @@ from typing import Any
 import sympy as sp
 
 from . import format as fmt
-from .conventions import DEFAULT_CONVENTION, Convention, get_convention
+from .conventions import DEFAULT_CONVENTION, Convention
+from .registry import get_convention
 from .cost import Cost
 from .dims import Dim, as_count, eq, truth
 from .layers import (
     ELU, GELU, BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv1d, Conv2d, Conv3d,
     ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Flatten, Hardsigmoid, Hardswish,
-    Identity, Layer, LeakyReLU, Linear, PReLU, ReLU, ReLU6, Reshape, Sigmoid, SiLU, Slice,
-    Tanh,
+    Getitem, Identity, Layer, LeakyReLU, Linear, Permute, PReLU, ReLU, ReLU6, Reshape, Sigmoid,
+    SiLU, Slice, Tanh,
 )
+from .graph import Graph, Input, apply
 from .memory import MemoryModel, get_memory_model, memory, model_size, peak_memory
 from .network import Functional, Parallel, Residual, Sequential, Tied, analyze
 from .report import Report
@@ -65,7 +72,7 @@ _BATCHNORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d)
 #: Elementwise activations that fuse into their producer.
 FUSABLE_ACTIVATIONS = (ReLU, ReLU6, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU, SiLU,
                        Hardswish, Hardsigmoid)
-_VIEWS = (Identity, Flatten, Reshape, Slice)  # Identity covers Dropout*: no data moved
+_VIEWS = (Identity, Flatten, Reshape, Slice, Getitem, Permute)  # Identity: Dropout* too
 
 
 def fold_batchnorm(weight: Any, bias: Any, gamma: Any, beta: Any, mean: Any, var: Any,
@@ -212,8 +219,92 @@ class _Fuser:
         if isinstance(node, Parallel):
             items = [(name, self.walk(b, _join(path, name))) for name, b in node.children()]
             return Parallel(items, merge=node.merge)  # names may repeat (Fire)
+        if isinstance(node, Graph):
+            return self.graph(node, path)
         self.skipped.append(path or type(node).__name__)  # unknown structure: left as is
         return node
+
+    def graph(self, g: Graph, path: str) -> Graph:
+        """The graph rebuilt node by node with the same names (so the same paths), folding a
+        BatchNorm into the conv/linear whose output only it reads, and fusing an activation
+        into the producer whose output only it reads (the Sequential rules, on the dataflow).
+        A layer called several times (shared) is neither folded into nor fused into."""
+        nodes = g._records
+        readers: dict[int, int] = {}  # id(producer node) -> how many inputs read it
+        calls: dict[int, int] = {}  # id(op) -> how many calls
+        for rec in nodes:
+            calls[id(rec.node.op)] = calls.get(id(rec.node.op), 0) + 1
+            for t in rec.node.inputs:
+                readers[id(t.node)] = readers.get(id(t.node), 0) + 1
+        for t in (*g.outputs, *g.side_outputs.values()):
+            readers[id(t.node)] = readers.get(id(t.node), 0) + 2  # an output is read outside
+        rec_of = {id(r.node): r for r in nodes}
+        fold: dict[int, Any] = {}  # id(BN node) -> the record of the layer it folds into
+        for rec in nodes:
+            op, node = rec.node.op, rec.node
+            if not (isinstance(op, _BATCHNORMS) and op.track_running_stats
+                    and calls[id(op)] == 1 and len(node.inputs) == 1):
+                continue
+            src = node.inputs[0]
+            p = rec_of.get(id(src.node))
+            if (p is not None and src.index == 0 and readers.get(id(src.node), 0) == 1
+                    and type(p.node.op) in FOLDABLE and calls[id(p.node.op)] == 1
+                    and truth(eq(_channels(p.node.op), op.num_features)) is not False):
+                fold[id(node)] = p
+        folds_into = {id(p.node) for p in fold.values()}
+        tensors: dict = {}  # (id(old node), index) -> new tensor
+        for t, name in zip(g.inputs, g.input_names):
+            tensors[(id(t.node), 0)] = Input(t.shape, name=name)
+        ops: dict[int, Any] = {}  # id(old op) -> new op (keeps shared layers shared)
+        made: dict[int, Any] = {}  # id(old node) -> its new op
+        pname: dict[int, str] = {}  # id(folded BN node) -> the name of the layer it folded into
+        for rec in nodes:
+            node, here = rec.node, _join(path, rec.name)
+            op = node.op
+            if id(node) in fold:  # the BN disappears; its readers read the producer
+                p = fold[id(node)]
+                self.folded.append((_join(path, p.name), here))
+                tensors[(id(node), 0)] = tensors[(id(p.node), 0)]
+                made[id(node)] = made[id(p.node)]
+                pname[id(node)] = p.name
+                continue
+            src = node.inputs[0] if len(node.inputs) == 1 else None
+            prod_rec = rec_of.get(id(src.node)) if src is not None else None
+            alone = (prod_rec is not None and readers.get(id(src.node), 0) == 1
+                     and calls.get(id(prod_rec.node.op), 0) == 1 and src.index == 0)
+            new_op = ops.get(id(op))
+            if new_op is None:
+                if id(node) in folds_into:
+                    new_op = replace(op, bias=True)
+                elif isinstance(op, Layer):
+                    new_op = op
+                    if (alone and type(op) in FUSABLE_ACTIVATIONS and calls[id(op)] == 1):
+                        # skip back over views read by nothing else (Dropout, Flatten ...)
+                        p_rec, p_src = prod_rec, src
+                        while (isinstance(made.get(id(p_src.node), p_rec.node.op), _VIEWS)
+                               and len(p_rec.node.inputs) == 1):
+                            up = p_rec.node.inputs[0]
+                            up_rec = rec_of.get(id(up.node))
+                            if up_rec is None or readers.get(id(up.node), 0) != 1 or up.index:
+                                break
+                            p_rec, p_src = up_rec, up
+                        p_op = made.get(id(p_src.node), p_rec.node.op)
+                        p_path = _join(path, pname.get(id(p_src.node), p_rec.name))
+                        producer = (None if isinstance(p_op, _VIEWS) else p_path
+                                    if isinstance(p_op, Layer) else self.last_op(p_op, p_path))
+                        new_op = self.activation(op, producer, here)
+                else:
+                    new_op = self.walk(op, here)
+                ops[id(op)] = new_op
+            out = apply(new_op, *[tensors[(id(t.node), t.index)] for t in node.inputs],
+                        name=rec.name, call=node.call)
+            made[id(node)] = new_op
+            for k, t in enumerate(out if isinstance(out, tuple) else (out,)):
+                tensors[(id(node), k)] = t
+        new_inputs = [tensors[(id(t.node), 0)] for t in g.inputs]
+        outs = [tensors[(id(t.node), t.index)] for t in g.outputs]
+        side = {k: tensors[(id(t.node), t.index)] for k, t in g.side_outputs.items()}
+        return Graph(new_inputs, outs, g.name or None, side_outputs=side or None)
 
 
 def _fuse(model: Any) -> tuple[Any, tuple, tuple, tuple]:
@@ -325,8 +416,7 @@ def fuse_report(model: Any, input_shape: Any, batch: Dim = 1, *, dtype: Any = "f
         mm = get_memory_model(m)
         totals[f"memory[{mm.name}]"] = (memory(before, mm, dtype).total,
                                         memory(after, mm, dtype).total)
-    if not skipped:  # peak_memory needs the dataflow of every container
-        totals["peak activations"] = (peak_memory(model, input_shape, dtype, batch).activations,
-                                      peak_memory(fused, input_shape, dtype, batch).activations)
+    totals["peak activations"] = (peak_memory(model, input_shape, dtype, batch).activations,
+                                  peak_memory(fused, input_shape, dtype, batch).activations)
     totals["model size"] = (model_size(before, dtype), model_size(after, dtype))
     return FuseReport(before, after, folded, acts, totals, dtype, skipped)

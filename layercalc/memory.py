@@ -410,71 +410,71 @@ def _sum(values: list) -> Dim:
     return as_count(sp.Add(*values))
 
 
-class _Liveness:
-    """Reference-counted tensors while walking the container tree in `analyze`'s order.
+def _liveness(report: Any, nbytes: Dim, kv_bytes: Dim) -> tuple[Dim, list, list]:
+    """Live bytes at every row of `report`, from the dataflow of its rows (`Row.sources` and
+    `Row.ports`): (input bytes, [(path, live bytes)] per row that runs, [KV-cache bytes]).
 
-    A walk "owns" one reference to its input and returns one reference to its output; a leaf
-    releases its inputs right after it has run. Storages are shared by views."""
-
-    def __init__(self, rows: tuple, nbytes: Dim, kv_bytes: Dim) -> None:
-        self.rows, self.next = rows, 0
-        self.nbytes, self.kv_bytes = nbytes, kv_bytes
-        self.size: dict[int, Dim] = {}
-        self.refs: dict[int, int] = {}
-        self.steps: list[tuple[str, Dim]] = []
-        self.kv: list[Dim] = []
-
-    def new(self, elements: Dim) -> int:
-        sid = len(self.size)
-        self.size[sid] = as_count(elements * self.nbytes)
-        self.refs[sid] = 1
-        return sid
-
-    def live(self) -> Dim:
-        return _sum([self.size[s] for s, n in self.refs.items() if n > 0])
-
-    def leaf(self, inputs: list[int], expect: Layer | None) -> int:
-        row = self.rows[self.next]
-        self.next += 1
-        if expect is not None and row.layer is not expect or expect is None and row.kind not in (
-                "Add", "Concat", "Mul"):  # pragma: no cover - a bug, not a user error
-            raise AssertionError(f"peak_memory: walk out of step with analyze at {row.path}")
-        c = row.cost
-        if type(c.writes) is int and c.writes == 0 and len(inputs) == 1:
-            out = inputs[0]  # a view: same storage (Identity, Dropout, Flatten, Reshape, Slice)
-            self.refs[out] += 1
-        else:
-            out = self.new(prod(row.output_shape))
-        if _is_kv(row):
-            self.kv.append(as_count(_kv_elements(row, MEMORY_MODELS["compulsory"])
-                                    * self.kv_bytes))
-        self.steps.append((row.path, self.live()))
-        for s in inputs:
-            self.refs[s] -= 1
-        return out
-
-    def walk(self, node: Any, x: int) -> int:
-        if isinstance(node, Layer):
-            return self.leaf([x], node)
-        if isinstance(node, (Tied, Functional)):
-            return self.leaf([x], node.layer)
-        if isinstance(node, Sequential):
-            for _, child in node.children():
-                x = self.walk(child, x)
-            return x
-        if isinstance(node, Residual):
-            self.refs[x] += 1  # the shortcut (or the add) needs x after the body
-            y = self.walk(node.body, x)
-            s = x if node.shortcut is None else self.walk(node.shortcut, x)
-            out = self.leaf([y, s], None)
-            return out if node.activation is None else self.walk(node.activation, out)
-        if isinstance(node, Parallel):
-            branches = [b for _, b in node.children()]
-            self.refs[x] += len(branches) - 1  # every branch reads x
-            outs = [self.walk(b, x) for b in branches]
-            return outs[0] if len(outs) == 1 else self.leaf(outs, None)
-        raise LayerCalcError(f"peak_memory: cannot walk a {type(node).__name__}; supported: "
-                             "layers, Sequential, Residual, Parallel, Tied, Functional")
+    A tensor is identified by ``(row, port)`` (``(None, k)`` for model input ``k``) and lives
+    in a storage; a row that writes nothing and reads one tensor (a view) gives its outputs its
+    input's storage. A storage is allocated when its row runs and freed after the last row
+    reading any tensor of it; the model's outputs live to the end."""
+    rows = report.rows
+    storage: dict = {}  # tensor -> storage id
+    size: dict = {}  # storage id -> bytes
+    born: dict = {}  # storage id -> step allocated (-1: before the first row)
+    inputs = report.input_shape
+    shapes = inputs if inputs and isinstance(inputs[0], tuple) else (inputs,)
+    for k, shp in enumerate(shapes):
+        sid = ("in", k)
+        storage[(None, k)], size[sid], born[sid] = sid, as_count(prod(shp) * nbytes), -1
+    run = [i for i, r in enumerate(rows) if not r.side]
+    step_of = {i: n for n, i in enumerate(run)}
+    last: dict = {}
+    kv: list = []
+    for i in run:
+        r = rows[i]
+        ins = [storage.get((src, r.port(j)), storage.get((None, 0)))
+               for j, src in enumerate(r.sources)]
+        for sid in ins:
+            last[sid] = step_of[i]
+        outs = r.output_shape if r.output_shape and isinstance(r.output_shape[0], tuple) \
+            else (r.output_shape,)
+        c = r.cost
+        view = type(c.writes) is int and c.writes == 0 and len(ins) == 1
+        for k, shp in enumerate(outs):
+            if view:
+                storage[(i, k)] = ins[0]
+            else:
+                sid = (i, k)
+                storage[(i, k)], size[sid], born[sid] = sid, as_count(prod(shp) * nbytes), \
+                    step_of[i]
+                last.setdefault(sid, step_of[i])  # never read: freed once written
+        if _is_kv(r):
+            kv.append(as_count(_kv_elements(r, MEMORY_MODELS["compulsory"]) * kv_bytes))
+    end = len(run)
+    outputs = report.output_sources or (((run[-1] if run else None), 0),)
+    for src, port in outputs:
+        sid = storage.get((src, port))
+        if sid is not None:
+            last[sid] = end
+    by_birth: dict = {}
+    for sid, b in born.items():
+        by_birth.setdefault(b, []).append(sid)
+    by_death: dict = {}
+    for sid in size:
+        by_death.setdefault(last.get(sid, born[sid]), []).append(sid)
+    alive: dict = {sid: size[sid] for sid in by_birth.get(-1, ())}
+    for sid in by_death.get(-1, ()):
+        alive.pop(sid, None)
+    steps = []
+    for n, i in enumerate(run):
+        for sid in by_birth.get(n, ()):
+            alive[sid] = size[sid]
+        steps.append((rows[i].path, _sum(list(alive.values()))))
+        for sid in by_death.get(n, ()):
+            alive.pop(sid, None)
+    return size[("in", 0)] if len(shapes) == 1 else _sum(
+        [size[("in", k)] for k in range(len(shapes))]), steps, kv
 
 
 def peak_memory(model: Any, input_shape: Any, dtype: Any = "fp32", batch: Dim = 1, *,
@@ -487,14 +487,17 @@ def peak_memory(model: Any, input_shape: Any, dtype: Any = "fp32", batch: Dim = 
     "the amount of memory is simply the maximum total size of combined inputs and outputs
     across all operations", for a fixed schedule):
 
-    * Layers run in `analyze`'s order: a Sequential's children in order; a Residual's body,
-      then its shortcut, then the add, then its activation; a Parallel's branches in order,
-      then the merge.
+    * Layers run in `analyze`'s order (the report's rows): a Sequential's children in order; a
+      Residual's body, then its shortcut, then the add, then its activation; a Parallel's
+      branches in order, then the merge; a Graph's nodes in call order. Rows of a Graph's side
+      outputs do not run.
     * A tensor is allocated when its producer runs and freed right after its last consumer
-      has run. So in a Sequential a tensor dies once the next child has run; a Residual keeps
+      has run, read from the rows' dataflow (`Row.sources`), so every container and Graph is
+      covered. In a Sequential a tensor dies once the next child has run; a Residual keeps
       its input alive through the body (the shortcut or the add needs it) and the body's output
       alive through the shortcut; a Parallel keeps its input until the last branch has run and
-      every branch output until the merge.
+      every branch output until the merge. A tensor nothing reads is freed once written; the
+      model's outputs live to the end.
     * While a layer runs, its inputs and its output are alive, and so is every tensor a later
       layer still needs: ``live(step) = sum of the sizes of those tensors``, and
       ``activations = max(input, max over steps of live(step))``.
@@ -531,16 +534,11 @@ def peak_memory(model: Any, input_shape: Any, dtype: Any = "fp32", batch: Dim = 
     report = analyze(model, input_shape, batch=batch)
     batch = report.batch
     nbytes = as_count(batch * ab)
-    state = _Liveness(report.rows, nbytes, kb)
-    x = state.new(prod(report.input_shape))
-    state.walk(model, x)
-    if state.next != len(report.rows):  # pragma: no cover - a bug, not a user error
-        raise AssertionError("peak_memory: walk out of step with analyze (rows left over)")
-    first = state.size[x]
-    values = [first] + [v for _, v in state.steps]
+    first, steps, kv = _liveness(report, nbytes, kb)
+    values = [first] + [v for _, v in steps]
     peak = smax(*dict.fromkeys(values))
     path = None
     if not isinstance(peak, sp.Max):
-        path = next((p for p, v in state.steps if v == peak), None)
+        path = next((p for p, v in steps if v == peak), None)
     return PeakMemory(activations=peak, weights=model_size(report, wb),
-                      kv_cache=_sum(state.kv), path=path, steps=tuple(state.steps))
+                      kv_cache=_sum(kv), path=path, steps=tuple(steps))

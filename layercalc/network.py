@@ -10,23 +10,36 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Union
 
-from .cost import Cost
 import sympy as sp
 
+from .cost import Cost
 from .dims import Dim, as_count, as_dim, fmt, show
+from .errors import (ArgumentError, GraphError, LayerSpecError, ShapeError, UnknownNameError,
+                     _LayerError)
 from .floors import canonical
-from .errors import ArgumentError, LayerSpecError, ShapeError, UnknownNameError, _LayerError
-from .layers import Layer
-from .report import Report, Row
+from .layers import Add, Concat, Layer, Mul
+from .layers._base import dispatch_call
+from .report import Assumption, Report, Row
 
-__all__ = ["Sequential", "Residual", "Parallel", "Tied", "Functional", "analyze", "Node"]
+__all__ = ["Sequential", "Residual", "Parallel", "Tied", "Functional", "analyze", "Node",
+           "source_row", "source_port", "is_multi", "find_cycle"]
 
 
 class _Container(abc.ABC):
-    """A node holding other nodes. Not a `Layer`: it has no formula of its own."""
+    """A node holding other nodes. Not a `Layer`: it has no formula of its own.
+
+    Calling a container on graph tensors (``block(x)``, `layercalc.Input`) records it as one
+    node of a graph, as calling a layer does; its rows sit under the node's name."""
+
+    #: how many tensors the container takes and returns (a `layercalc.Graph` may have more)
+    _n_inputs: int = 1
+    _n_outputs: int = 1
+
+    def __call__(self, *inputs: Any, name: str | None = None, call: str = "module") -> Any:
+        return dispatch_call(self, inputs, name, call)
 
     @abc.abstractmethod
     def _walk(self, tracer: _Tracer, x: tuple, src: str, path: str) -> tuple[tuple, str]:
@@ -49,6 +62,12 @@ Node = Union[Layer, _Container]
 def _check_node(owner: str, node: Any) -> None:
     if not isinstance(node, (Layer, _Container)):
         raise LayerSpecError(owner, f"children must be layers or containers, got {node!r}")
+    if isinstance(node, _Container) and (node._n_inputs != 1 or node._n_outputs != 1):
+        name = getattr(node, "name", "")
+        what = f"{type(node).__name__} {name!r}" if name else f"this {type(node).__name__}"
+        raise GraphError(f"{owner}: a child takes one tensor and passes one on, but {what} has "
+                         f"{node._n_inputs} inputs and {node._n_outputs} outputs; call it on "
+                         "tensors inside a layercalc.Graph instead")
 
 
 def _join(path: str, name: str) -> str:
@@ -146,8 +165,6 @@ class Residual(_Container):
         return f"Residual(body={self.body!r}, shortcut={self.shortcut!r})"
 
     def _walk(self, tracer, x, src, path):
-        from .layers import Add
-
         y, ysrc = tracer.walk(self.body, x, src, path)
         if self.shortcut is None:
             s, ssrc = x, src
@@ -202,8 +219,6 @@ class Parallel(_Container):
         return f"Parallel({inner}, merge={self.merge!r})"
 
     def _walk(self, tracer, x, src, path):
-        from .layers import Add, Concat, Mul
-
         outs, srcs = [], []
         for name, node in self._items:
             y, ysrc = tracer.walk(node, x, src, _join(path, name))
@@ -261,20 +276,37 @@ class Functional(_Container):
 class _Src(str):
     """The path of the row that produced a tensor (what error messages quote), carrying that
     row's index in the report (``row``; None for the model's input), since paths repeat when
-    one module is called several times."""
+    one module is called several times, and ``port``: which output of that row (a multi-output
+    row such as `Split`), or for a model input (``row`` None) which input."""
 
     row: int | None = None
+    port: int = 0
 
     @classmethod
-    def of(cls, path: str, row: int | None) -> _Src:
+    def of(cls, path: str, row: int | None, port: int = 0) -> _Src:
         s = cls(path)
         s.row = row
+        if port:
+            s.port = port
         return s
 
 
 def source_row(src: Any) -> int | None:
     """The row index a producer reference carries (None for the input or a plain name)."""
     return getattr(src, "row", None)
+
+
+def source_port(src: Any) -> int:
+    """Which output of its producer (or which model input) a producer reference carries."""
+    return getattr(src, "port", 0)
+
+
+def is_multi(y: Any) -> bool:
+    """Whether an output is several tensors' shapes (a tuple of shapes) rather than one."""
+    return type(y) is tuple and bool(y) and type(y[0]) is tuple
+
+
+_BASE_ASSUMPTIONS = Layer.assumptions
 
 
 class _Stop(Exception):
@@ -290,6 +322,11 @@ class _Tracer:
         self.rows: list[Row] = []
         self.tied: set[str] = set()
         self.canon: dict = {}  # symbolic size -> canonical form, shared across the trace
+        self.assumptions: list[Assumption] = []
+        self.notes: list[str] = []
+        self.shared: set[int] = set()  # ids of ops already called as graph nodes
+        self.share_depth = 0  # > 0 inside a repeated call of a shared op: no params
+        self.side_depth = 0  # > 0 inside a side output: params only, no work
 
     def _canonical_atoms(self, y: tuple) -> dict:
         """Canonical forms of the floor/ceiling atoms of symbolic output sizes (cached), so
@@ -331,23 +368,56 @@ class _Tracer:
             frm = " from " + " and ".join(s or "the input" for s in srcs)
             raise type(e)(f"{where} ({layer.kind})", e.problem + frm, e.hint) from None
         if self.canonical and not all(type(v) is int for v in y):
-            subs = self._canonical_atoms(y)
+            multi = is_multi(y)
+            subs = self._canonical_atoms([v for s in y for v in s] if multi else y)
             if subs:
-                y = tuple(v if type(v) is int else as_count(v.xreplace(subs)) for v in y)
+                def canon(s: tuple) -> tuple:
+                    return tuple(v if type(v) is int else as_count(v.xreplace(subs)) for v in s)
+                y = tuple(canon(s) for s in y) if multi else canon(y)
                 cost = cost.map(lambda e: e if type(e) is int else as_count(e.xreplace(subs)))
+        if type(layer).assumptions is not _BASE_ASSUMPTIONS and not all(
+                type(v) is int for s in xs for v in s):
+            for rel in layer.assumptions(*xs):
+                rel = rel.xreplace(self._canonical_atoms_of(rel)) if self.canonical else rel
+                self.assumptions.append(Assumption(path or layer.kind.lower(), rel,
+                                                   len(self.rows), tuple(s or "the input"
+                                                                         for s in srcs)))
         if not count_params:
             cost = replace(cost, params=0)
+        side = False
+        if self.share_depth or self.side_depth:
+            if self.share_depth:  # a repeated call of a shared layer: its weights are counted
+                cost = replace(cost, params=0, buffers=0)
+            if self.side_depth:  # a side output: its weights exist, it does not run
+                side = True
+                cost = Cost(params=cost.params, buffers=cost.buffers)
         once = once or getattr(layer, "per_forward", False)
         if not once and not (type(self.batch) is int and self.batch == 1):
             cost = cost.batched(self.batch)
-        inp = xs[0] if len(xs) == 1 else tuple(xs)
-        sources = tuple(source_row(s) for s in srcs)
-        self.rows.append(Row(path or layer.kind.lower(), layer, inp, y, cost, call, sources,
-                             once))
-        return y, _Src.of(path, len(self.rows) - 1)
+        if len(xs) == 1:
+            inp, s0 = xs[0], srcs[0]
+            sources, ports = (getattr(s0, "row", None),), (getattr(s0, "port", 0),)
+        else:
+            inp = tuple(xs)
+            sources = tuple(source_row(s) for s in srcs)
+            ports = tuple(source_port(s) for s in srcs)
+        row_path = path or layer.kind.lower()
+        self.rows.append(Row._of(row_path, layer, inp, y, cost, call, sources, ports, side,
+                                  once))
+        return y, _Src.of(row_path, len(self.rows) - 1)
+
+    def _canonical_atoms_of(self, rel: Any) -> dict:
+        subs = {}
+        for atom in rel.atoms(sp.floor, sp.ceiling):
+            c = self.canon.get(atom)
+            if c is None:
+                c = self.canon[atom] = canonical(atom)
+            if c != atom:
+                subs[atom] = c
+        return subs
 
 
-def analyze(model: Node, input_shape: Any, batch: Dim = 1, *, name: str = "",
+def analyze(model: Node, input_shape: Any = None, batch: Dim = 1, *, name: str = "",
             canonical: bool = True, up_to: str | None = None) -> Report:
     """Trace `model` on one input of `input_shape` (batch excluded) and report every leaf layer.
 
@@ -357,6 +427,10 @@ def analyze(model: Node, input_shape: Any, batch: Dim = 1, *, name: str = "",
     `input_shape` is a tuple of sizes (one size alone is a shape of rank 1) and `batch` a size;
     both go through `layercalc.dims.as_dim` (ints or integer SymPy expressions, positive; no
     strings, floats or bools: text is parsed with `layercalc.parse_dims`).
+
+    A model with several inputs (a `layercalc.Graph`, or a multi-input layer such as `Add`)
+    takes a tuple of shapes, one per input. ``input_shape=None`` uses the shapes a Graph was
+    declared with (``graph.input_shape``).
 
     ``up_to="path"`` stops after the rows at that path (inclusive; a container's path
     includes all its rows, the first time it runs): the report of the model cut there, whose
@@ -376,35 +450,107 @@ def analyze(model: Node, input_shape: Any, batch: Dim = 1, *, name: str = "",
     >>> r = analyze(Sequential(Conv2d(3, 8, 3), ReLU()), (3, 32, 32), batch=2)
     >>> r.output_shape, r.total.params, r.total.macs
     ((8, 30, 30), 224, 388800)
+    >>> analyze(Add(), ((8, 4), (8, 4))).output_shape
+    (8, 4)
     """
+    if not isinstance(model, (Layer, _Container)):
+        raise LayerSpecError("analyze", f"model must be a layer or a container, got {model!r}")
+    if input_shape is None:
+        input_shape = getattr(model, "input_shape", None)
+        if input_shape is None or callable(input_shape):
+            raise LayerSpecError("analyze", f"input_shape is required for a "
+                                 f"{type(model).__name__}; only a Graph declares its inputs' "
+                                 "shapes (layercalc.Input)")
     if isinstance(input_shape, (str, bytes)):
         raise ShapeError("analyze", f"input_shape (={show(input_shape)}) must be a tuple of "
                          "sizes, not a string", "Parse text with layercalc.parse_dims.")
-    if not isinstance(input_shape, (tuple, list)):
-        input_shape = (input_shape,)
-    x = []
-    for v in input_shape:
-        try:
-            x.append(as_dim(v, "analyze", "input size", error=ShapeError))
-        except ShapeError as e:
-            raise ShapeError("analyze", f"{e.problem}, in input_shape {fmt(tuple(input_shape))}",
-                             e.hint) from None
-    x = tuple(x)
+
+    def sizes(shape: Any) -> tuple:
+        out = []
+        for v in shape:
+            try:
+                out.append(as_dim(v, "analyze", "input size", error=ShapeError))
+            except ShapeError as e:
+                raise ShapeError("analyze", f"{e.problem}, in input_shape {fmt(tuple(shape))}",
+                                 e.hint) from None
+        return tuple(out)
+
+    n_in = getattr(model, "_n_inputs", 1)
+    many = isinstance(input_shape, (tuple, list)) and bool(input_shape) and all(
+        isinstance(s, (tuple, list)) for s in input_shape)
+    if many and (n_in > 1 or isinstance(model, Layer)):
+        x: Any = tuple(sizes(s) for s in input_shape)
+        if isinstance(model, _Container) and len(x) != n_in:
+            raise LayerSpecError("analyze", f"the model takes {n_in} inputs, got "
+                                 f"{len(x)} input shapes")
+    else:
+        if n_in > 1:
+            raise LayerSpecError("analyze", f"the model takes {n_in} inputs: give a tuple of "
+                                 f"{n_in} shapes, got {input_shape!r}")
+        if not isinstance(input_shape, (tuple, list)):
+            input_shape = (input_shape,)
+        x = sizes(input_shape)
+        many = False
     batch = as_dim(batch, "analyze", "batch", error=ArgumentError)
-    if not isinstance(model, (Layer, _Container)):
-        raise LayerSpecError("analyze", f"model must be a layer or a container, got {model!r}")
     if up_to is not None and not isinstance(up_to, str):
         raise LayerSpecError("analyze", f"up_to (={up_to!r}) must be a layer path (a string)")
     tracer = _Tracer(batch, canonical, up_to or None)
     try:
-        y, _ = tracer.walk(model, x, "", "")
+        y, ysrc = _trace(tracer, model, x, many)
     except _Stop:
         y = tracer.rows[-1].output_shape
+        ysrc = _Src.of(tracer.rows[-1].path, len(tracer.rows) - 1)
     if up_to and not tracer.reached:
         known = dict.fromkeys(p for r in tracer.rows for p in _prefixes(r.path))
         raise UnknownNameError("layer path (up_to)", up_to, known)
+    outs = ysrc if isinstance(ysrc, tuple) else (ysrc,)
+    if is_multi(y) and len(outs) == 1:  # one multi-output row: one source per output
+        outs = tuple(_Src.of(outs[0], source_row(outs[0]), k) for k in range(len(y)))
     return Report(rows=tuple(tracer.rows), input_shape=x, output_shape=y, batch=batch,
-                  name=name or getattr(model, "name", "") or "")
+                  name=name or getattr(model, "name", "") or "",
+                  assumptions=tuple(tracer.assumptions), trace_notes=tuple(tracer.notes),
+                  output_sources=tuple((source_row(s), source_port(s)) for s in outs))
+
+
+def _trace(tracer: _Tracer, model: Node, x: Any, many: bool) -> tuple:
+    """Walk `model` on `x` (several inputs' shapes when `many`); a container that contains
+    itself (only possible by mutating one) recurses without end: named as a GraphError."""
+    try:
+        if not many:
+            return tracer.walk(model, x, "", "")
+        if isinstance(model, Layer):
+            srcs = [_Src.of(f"input {k}", None, k) for k in range(len(x))]
+            return tracer.leaf(model, list(x), srcs, "")
+        names = getattr(model, "input_names", None) or [str(k) for k in range(len(x))]
+        srcs = tuple(_Src.of(f"input {n!r}", None, k) for k, n in enumerate(names))
+        return model._walk(tracer, x, srcs, "")
+    except RecursionError:
+        cycle = find_cycle(model)
+        if cycle is None:
+            raise
+        raise GraphError(cycle) from None
+
+
+def find_cycle(node: Any) -> str | None:
+    """A message naming a container that contains itself, or None (the container tree read
+    through ``children()`` and a Residual's ``activation``)."""
+    stack: list[int] = []
+
+    def visit(n: Any, path: str) -> str | None:
+        if not isinstance(n, _Container):
+            return None
+        if id(n) in stack:
+            return (f"{path or type(n).__name__} ({type(n).__name__}): a cycle: this "
+                    "container contains itself, so the walk would never end")
+        stack.append(id(n))
+        for name, child in n.children():
+            found = visit(child, _join(path, name))
+            if found:
+                return found
+        stack.pop()
+        return None
+
+    return visit(node, "")
 
 
 def _prefixes(path: str) -> list[str]:

@@ -45,6 +45,7 @@ from typing import Any
 
 import sympy as sp
 
+from .conventions import BASE_CONVENTIONS
 from .cost import Cost
 from .dims import Dim, as_count, exact_div, fdiv, prod, to_expr
 from .errors import LayerCalcError
@@ -391,7 +392,21 @@ def _aten_rules(mac: int, bias: bool, lstm: bool = False) -> dict[str, Rule]:
         r[k] = lambda c: 0  # CPU: _scaled_dot_product_flash_attention_for_cpu is not counted
     for k in _ATTN_MM:  # matmul, `@` and einsum all dispatch to aten.bmm
         r[k] = lambda c: as_count(mac * _attn_mm_macs(c))
+    r["MatMul"] = lambda c: 0 if not _matmul_is_mm(c) else as_count(
+        mac * c.row.layer.cost(*_inputs(c)).macs)
     return r
+
+
+def _matmul_is_mm(c: _Ctx) -> bool:
+    """Whether ``torch.matmul`` on these per-sample shapes reaches aten.mm / aten.bmm (batch
+    axes folded, broadcasting expanded), which FlopCounterMode and ptflops' aten backend count.
+    It does not with a 1-D second operand (aten.dot / aten.mv), nor with a 1-D first operand
+    of one element against a >= 3-D second one (a broadcast multiply): both observed with
+    FlopCounterMode on torch 2.13.0 CPU (tests/oracles/test_graph_ops_vs_torch.py)."""
+    a, b = _inputs(c)
+    if len(b) == 1:
+        return False
+    return not (len(a) == 1 and len(b) >= 3 and type(a[0]) is int and a[0] == 1)
 
 
 def _softmax_ops(rows: Dim, n: Dim) -> Dim:
@@ -478,6 +493,11 @@ def _thop_rules() -> dict[str, Rule]:
     return r
 
 
+def _inputs(c: _Ctx) -> tuple:
+    """The per-sample input shapes of a row, one per input tensor."""
+    return c.x if c.x and isinstance(c.x[0], tuple) else (c.x,)
+
+
 def _axis(c: _Ctx) -> int:
     d = c.layer.dim
     return d if d >= 0 else len(c.x) + d
@@ -535,13 +555,13 @@ def _torchinfo_rules() -> dict[str, Rule]:
 
 
 def _own_params(c: _Ctx) -> Dim:
-    """The layer's own parameters, even when a `Tied` row reports 0 (torchinfo counts a
-    shared module's MACs on every call)."""
-    from .network import analyze  # local: peers sits beside network in the import order
-
+    """The layer's own parameters, even when a shared layer's row reports 0 (a `Tied` row, or
+    a graph calling one layer twice: torchinfo counts a shared module's MACs on every call):
+    the layer's own `cost` (rules read rows by duck typing, so this module needs neither
+    `report` nor `network`)."""
     p = c.row.cost.params
-    if type(p) is int and p == 0 and c.layer.kind in ("Linear", "Embedding"):
-        return analyze(c.layer, c.x).total.params
+    if type(p) is int and p == 0:
+        return c.layer.cost(*_inputs(c)).params
     return p
 
 
@@ -720,10 +740,14 @@ class ToolConvention:
         return out
 
     def row_values(self, report: Any) -> list[Dim]:
-        """The tool's count for each row of `report` (0 for kinds the tool does not see)."""
+        """The tool's count for each row of `report` (0 for kinds the tool does not see, and
+        for side-output rows, which do not run at inference)."""
         batch = report.batch
         values: list[Dim] = []
         for row in report.rows:
+            if getattr(row, "side", False):
+                values.append(0)
+                continue
             rule = self.rules.get(row.kind)
             # a row done once per forward pass (Row.once) runs once whatever the batch
             n = 1 if getattr(row, "once", False) else batch
@@ -753,9 +777,7 @@ class ToolConvention:
     def uncounted(self, report: Any) -> dict[str, Dim]:
         """Layer kinds with work (exact FLOPs > 0) that this tool counts as 0, with that work
         under the ``exact`` convention, so a report can say what the tool left out."""
-        from .conventions import CONVENTIONS
-
-        exact = CONVENTIONS["exact"]
+        exact = BASE_CONVENTIONS["exact"]
         out: dict[str, list] = {}
         for row, v in zip(report.rows, self.row_values(report)):
             if type(v) is int and v == 0:

@@ -67,7 +67,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import format as fmt
-from .conventions import get_convention
+from .registry import get_convention
 from .dims import as_count, exact_div, prod
 from .errors import LayerCalcError, lookup
 from .peers import _Ctx, _own_params

@@ -16,21 +16,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 import sympy as sp
 
 from . import format as fmt
 from ._version import __version__
-from .conventions import (DEFAULT_CONVENTION, Convention, ToolConvention, convention_note,
-                          get_convention)
+from .conventions import DEFAULT_CONVENTION, Convention
 from .cost import Cost
-from .dims import Dim, as_count, subs_pairs, to_expr
-from .errors import LayerCalcError
+from .dims import Dim, as_count, subs_pairs, to_expr, truth
+from .dims import fmt as show_shape
+from .errors import LayerCalcError, MissingDependencyError, ShapeError, _LayerError
+from .peers import ToolConvention
+from .registry import convention_note, get_convention
 from .table import Column, Table, TableRenderers, html_levels
 
-__all__ = ["Row", "Report", "REPORT_SCHEMA", "human"]
+__all__ = ["Row", "Report", "Assumption", "REPORT_SCHEMA", "human"]
 
 #: The schema id of `Report.to_dict` / `Report.to_json` (docs/json-schema.md).
 REPORT_SCHEMA = "layercalc.report/1"
@@ -64,6 +66,15 @@ class Row:
 
     ``once`` marks work done once per forward pass rather than once per sample (a bias table
     or mask shared by the whole batch, as in Swin): its cost is not scaled by the batch.
+
+    ``ports`` completes ``sources``, entry by entry: which output of the producing row the
+    tensor is (a multi-output row such as `Split` has ``output_shape`` a tuple of shapes, one
+    per output), or, where the source is ``None``, which model input (0 for the first). Empty
+    means every port is 0.
+
+    ``side`` marks a row that only feeds a side output of a `layercalc.Graph` (Inception's
+    auxiliary classifier): its parameters and buffers count, its work does not (it does not
+    run at inference), so its cost holds ``params`` and ``buffers`` only.
     """
 
     path: str
@@ -74,10 +85,42 @@ class Row:
     call: str = "module"
     sources: tuple = ()
     once: bool = False
+    ports: tuple = ()
+    side: bool = False
 
     @property
     def kind(self) -> str:
         return self.layer.kind
+
+    def port(self, i: int) -> int:
+        """The port of input `i` (see ``ports``)."""
+        return self.ports[i] if i < len(self.ports) else 0
+
+    @classmethod
+    def _of(cls, path: str, layer: Any, input_shape: tuple, output_shape: tuple, cost: Cost,
+            call: str, sources: tuple, ports: tuple, side: bool, once: bool = False) -> Row:
+        """``Row(...)`` with every field given, without the frozen dataclass's per-field
+        ``object.__setattr__`` calls (the tracer makes one row per leaf: a quarter of a
+        numeric ResNet-50 analysis went into them). Same object, same equality."""
+        row = object.__new__(cls)
+        row.__dict__.update(path=path, layer=layer, input_shape=input_shape,
+                            output_shape=output_shape, cost=cost, call=call, sources=sources,
+                            ports=ports, side=side, once=once)
+        return row
+
+
+class Assumption(NamedTuple):
+    """A relation between sizes that a symbolic analysis could not decide and went on
+    assuming: ``relation`` (SymPy) at the row ``path`` (index ``row``), whose inputs came from
+    ``producers``. `Report.subs` checks it when values are substituted."""
+
+    path: str
+    relation: Any
+    row: int
+    producers: tuple = ()
+
+    def __str__(self) -> str:
+        return f"{self.path}: assumes {self.relation} (inputs from {' and '.join(self.producers)})"
 
 
 @dataclass(frozen=True)
@@ -109,9 +152,21 @@ class Report(TableRenderers):
     batch: Dim = 1
     name: str = ""
     total: Cost = field(init=False)
+    #: relations between sizes the analysis assumed (symbolic merges), see `Assumption`
+    assumptions: tuple = ()
+    #: notes made by the trace itself (side outputs skipped at inference ...)
+    trace_notes: tuple = ()
+    #: per model output, ``(row index or None, port)`` of the tensor (as `Row.sources`/`ports`)
+    output_sources: tuple = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "total", Cost.sum(r.cost for r in self.rows))
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Everything the numbers depend on, as text: the layers' modelling notes (the total's),
+        the trace's notes (side outputs) and every assumption of a symbolic analysis."""
+        return (*self.total.notes, *self.trace_notes, *(str(a) for a in self.assumptions))
 
     # -- numbers -------------------------------------------------------------------------------
     def __flops__(self, convention: Convention | ToolConvention) -> Dim:
@@ -156,7 +211,11 @@ class Report(TableRenderers):
 
     def subs(self, *args: Any, **kwargs: Any) -> Report:
         """Substitute values for symbols in every row (and shapes); arguments as
-        ``sympy.Expr.subs``, checked by `layercalc.dims.subs_pairs` (no strings)."""
+        ``sympy.Expr.subs``, checked by `layercalc.dims.subs_pairs` (no strings).
+
+        Every `Assumption` is checked: one that becomes false raises the `ShapeError` the
+        numeric analysis raises at those values (naming the row's path and the producers of
+        its inputs); an undecided one is kept, substituted; a true one is dropped."""
         pairs = subs_pairs("Report.subs", args)
         args = (pairs,)
 
@@ -169,12 +228,42 @@ class Report(TableRenderers):
             return tuple(_int(sub(v)) for v in s)
 
         rows = tuple(
-            Row(r.path, r.layer, sub_shape(r.input_shape), sub_shape(r.output_shape),
-                r.cost.subs(*args, **kwargs).map(_int), r.call, r.sources, r.once)
+            replace(r, input_shape=sub_shape(r.input_shape),
+                    output_shape=sub_shape(r.output_shape),
+                    cost=r.cost.subs(*args, **kwargs).map(_int))
             for r in self.rows
         )
+        kept = []
+        for a in self.assumptions:
+            rel = a.relation.subs(*args, **kwargs)
+            t = truth(rel)
+            if t is False:
+                self._violated(a, rows[a.row], rel, args, kwargs)
+            if t is None:
+                kept.append(a._replace(relation=rel))
         return Report(rows, sub_shape(self.input_shape), sub_shape(self.output_shape),
-                      _int(sub(self.batch)), self.name)
+                      _int(sub(self.batch)), self.name, assumptions=tuple(kept),
+                      trace_notes=self.trace_notes, output_sources=self.output_sources)
+
+    @staticmethod
+    def _violated(a: Assumption, row: Row, rel: Any, args: tuple, kwargs: dict) -> None:
+        values = kwargs or (args[0] if len(args) == 1 and isinstance(args[0], dict) else args)
+        if isinstance(values, dict):
+            at = ", ".join(f"{k}={v}" for k, v in values.items())
+        else:
+            at = show_shape(tuple(values))
+        where = f"{a.path} ({row.kind})"
+        frm = " from " + " and ".join(a.producers)
+        hint = (f"The symbolic analysis assumed {a.relation}, which is false at {at}; "
+                "the numeric analysis at these sizes fails the same way.")
+        ins = row.input_shape if row.input_shape and isinstance(row.input_shape[0], tuple) \
+            else (row.input_shape,)
+        try:
+            row.layer.output_shape(*ins)
+        except _LayerError as e:
+            raise type(e)(where, e.problem + frm, hint) from None
+        shown = " and ".join(show_shape(s) for s in ins)
+        raise ShapeError(where, f"input shapes {shown}{frm} do not fit: {rel} is false", hint)
 
     @property
     def symbolic(self) -> bool:
@@ -296,7 +385,7 @@ class Report(TableRenderers):
                         r.cost.ops.get(k) if k != "bias_adds" else r.cost.bias_adds)})
                     parts.append(f"{k} {fmt.count(v, **short)} ({', '.join(owners)})")
                 lines.append(f"Not counted under '{conv.name}': " + "; ".join(parts))
-        return lines + [f"Note: {n}" for n in t.notes]
+        return lines + [f"Note: {n}" for n in self.notes]
 
     # -- human renderings (to_text, to_markdown, to_latex, to_html come from TableRenderers) --
     def __str__(self) -> str:
@@ -412,7 +501,9 @@ class Report(TableRenderers):
             "total": record(total),
             "uncounted": {c.name: {k: fmt.plain(v) for k, v in self.uncounted(c).items()}
                           for c in convs},
-            "notes": list(self.total.notes),
+            "notes": list(self.notes),
+            "assumptions": [{"path": a.path, "relation": str(a.relation),
+                             "producers": list(a.producers)} for a in self.assumptions],
             "rows": [record(g) for g in self._groups(convs, depth, by_kind)],
         }
 
@@ -430,8 +521,6 @@ class Report(TableRenderers):
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover - depends on the environment
-            from .errors import MissingDependencyError
-
             raise MissingDependencyError(
                 "to_dataframe() needs pandas: pip install 'layercalc[pandas]'") from None
         conv = get_convention(convention)

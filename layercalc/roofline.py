@@ -27,7 +27,8 @@ import sympy as sp
 
 from . import format as fmt
 from ._version import __version__
-from .conventions import DEFAULT_CONVENTION, Convention, convention_note, get_convention
+from .conventions import DEFAULT_CONVENTION, Convention
+from .registry import convention_note, get_convention
 from .cost import Cost
 from .dims import Dim, as_count, as_dim, as_real, show, to_expr, truth
 from .errors import ArgumentError, LayerCalcError, ShapeError

@@ -58,7 +58,8 @@ import sympy as sp
 
 from . import format as fmt
 from ._version import __version__
-from .conventions import DEFAULT_CONVENTION, Convention, convention_note, get_convention
+from .conventions import DEFAULT_CONVENTION, Convention
+from .registry import convention_note, get_convention
 from .cost import Cost
 from .dims import Dim, as_count, as_dim, prod, smax, smin, truth, to_expr
 from .errors import LayerCalcError, UnknownNameError
@@ -76,6 +77,7 @@ from .roofline import _bound, _div
 from .ssm import _MambaMixer
 from .table import Column, Table, TableRenderers, html_levels, latex_formulas
 from .transformer import _Attention, _Res
+from . import zoo
 
 __all__ = ["inference", "InferenceReport", "Stage", "StageRow", "Traffic", "kv_cache_bytes",
            "INFERENCE_PROFILES", "INFERENCE_SCHEMA"]
@@ -330,8 +332,6 @@ def _resolve(model: Any) -> tuple[Any, str]:
     if not isinstance(model, str):
         raise LayerCalcError(f"inference: model (={model!r}) must be a zoo name or a model "
                              "(zoo.llama(...), zoo.mixtral(...), ...)")
-    from . import zoo
-
     families = ((zoo.LLAMA_PRESETS, zoo.llama), (zoo.MIXTRAL_PRESETS, zoo.mixtral),
                 (zoo.QWEN2_MOE_PRESETS, zoo.qwen2_moe), (zoo.MAMBA_PRESETS, zoo.mamba))
     builders: dict[str, Callable] = dict(zoo.MODELS)

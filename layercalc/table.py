@@ -34,7 +34,8 @@ Give the report a ``table(...)`` method that returns a `Table`, and inherit the 
 ``to_latex``, ``to_html``, ``_repr_html_`` (Jupyter) and ``__str__``, each passing its arguments
 on to ``table()``::
 
-    from .conventions import DEFAULT_CONVENTION, convention_note, get_convention
+    from .conventions import DEFAULT_CONVENTION
+    from .registry import convention_note, get_convention
     from .format import brief, params
     from .table import Column, Table, TableRenderers
 

@@ -41,13 +41,14 @@ import sympy as sp
 from . import format as fmt
 from ._version import __version__
 from .backward import BackwardRule, Ctx, Grads, NotCounted, Saved, backward_rule
-from .conventions import DEFAULT_CONVENTION, Convention, convention_note, get_convention
+from .conventions import DEFAULT_CONVENTION, Convention
 from .cost import Cost
-from .dims import Dim, as_count, exact_div, prod, smax, to_expr
+from .dims import Dim, as_count, exact_div, prod, smax, to_expr, truth
 from .errors import LayerCalcError, UnknownNameError, lookup
 from .hardware import Hardware, get_hardware
 from .memory import memory as _traffic
-from .peers import ConventionError, ToolConvention
+from .peers import ConventionError, ToolConvention, _Ctx
+from .registry import convention_note, get_convention
 from .report import Report, Row
 from .table import Column, Table, TableRenderers, html_levels, latex_formulas
 
@@ -1243,7 +1244,6 @@ def _layer_key(layer: Any) -> Any:
 def _greater(a: Dim, b: Dim) -> bool:
     if type(a) is int and type(b) is int:
         return a > b
-    from .dims import truth
     return truth(to_expr(a) > b) is True
 
 
@@ -1332,9 +1332,6 @@ class TrainingReport(TableRenderers):
         return out
 
     def _tool_values(self, conv: ToolConvention, rows: list) -> list[dict[str, Dim]]:
-        from .backward import Ctx, backward_rule
-        from .peers import _Ctx
-
         report = self.report
         out: list[dict[str, Dim]] = []
         index = {id(r): i for i, r in enumerate(self.rows)}

@@ -173,3 +173,44 @@ def transposed_hits(n: int, k: int, s: int, p: int, d: int, output_padding: int)
                 landed += 1
                 hit.add(o)
     return landed, len(hit)
+
+
+def matmul_counts(a_shape, b_shape):
+    """torch.matmul of per-sample shapes, by walking every output element and every term:
+    (output shape, multiplies, dot products). 1-D operands are promoted and the added axis
+    removed, batch axes broadcast, as PyTorch documents."""
+    a = (1, *a_shape) if len(a_shape) == 1 else tuple(a_shape)
+    b = (*b_shape, 1) if len(b_shape) == 1 else tuple(b_shape)
+    assert a[-1] == b[-2]
+    ba, bb = a[:-2], b[:-2]
+    r = max(len(ba), len(bb))
+    ba, bb = (1,) * (r - len(ba)) + ba, (1,) * (r - len(bb)) + bb
+    batch = []
+    for x, y in zip(ba, bb):
+        assert x == y or x == 1 or y == 1
+        batch.append(max(x, y))
+    mults = dots = 0
+    for _idx in itertools.product(*[range(n) for n in batch]):
+        for _i in range(a[-2]):
+            for _j in range(b[-1]):
+                dots += 1
+                for _t in range(a[-1]):
+                    mults += 1
+    out = (*batch, *((a[-2],) if len(a_shape) > 1 else ()), *((b[-1],) if len(b_shape) > 1
+                                                               else ()))
+    return out, mults, dots
+
+
+def mean_counts(shape, axes, keepdim):
+    """Adds and divides of a mean over `axes`, one output element at a time."""
+    keep = [n for i, n in enumerate(shape) if i not in axes]
+    red = [n for i, n in enumerate(shape) if i in axes]
+    adds = divs = 0
+    for _out in itertools.product(*[range(n) for n in keep]):
+        terms = 0
+        for _r in itertools.product(*[range(n) for n in red]):
+            terms += 1
+        adds += terms - 1
+        divs += 1
+    out = tuple(1 if i in axes else n for i, n in enumerate(shape)) if keepdim else tuple(keep)
+    return out, adds, divs

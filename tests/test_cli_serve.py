@@ -9,7 +9,7 @@ import pytest
 from layercalc import DEFAULT_CONVENTION, inference
 from layercalc import format as fmt
 from layercalc.cli import main
-from layercalc.conventions import convention_note
+from layercalc import convention_note
 
 
 def test_serve_table(capsys):

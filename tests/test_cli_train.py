@@ -23,7 +23,7 @@ def test_train_gpt2_matches_the_api(capsys):
                     parallel=lc.Parallelism(tp=2, zero=1))
     assert out.startswith("gpt2 training step: input (128,), batch 8, adamw, bf16-mixed, "
                           "recompute selective, activations pytorch, dp=1, tp=2, pp=1, zero=1\n"
-                          + lc.conventions.convention_note(lc.DEFAULT_CONVENTION))
+                          + lc.convention_note(lc.DEFAULT_CONVENTION))
     assert f"FLOPs (exact) per step: {t.flops('exact'):,} =" in out
     m = t.memory
     lines = out.splitlines()

@@ -232,7 +232,7 @@ def test_rendering():
     assert r.prefill.rows[0].path == "transformer.wte"
     text = r.to_text()
     assert text.splitlines()[0].startswith("gpt2 on a100-sxm4-80gb: prompt 256, gen 32, batch 4")
-    assert text.splitlines()[1] == lc.conventions.convention_note(lc.DEFAULT_CONVENTION)
+    assert text.splitlines()[1] == lc.convention_note(lc.DEFAULT_CONVENTION)
     assert "TTFT:" in text and "prefill" in text
     assert len(repr(r)) < 2000 and repr(r).startswith("<InferenceReport gpt2 on a100-sxm4-80gb")
     assert "<caption" in r._repr_html_()

@@ -12,9 +12,14 @@ from .conv import ConvTranspose3d as ConvTranspose3d
 from .linear import Embedding as Embedding
 from .linear import Linear as Linear
 from .structure import ChannelShuffle as ChannelShuffle
+from .structure import Chunk as Chunk
+from .structure import Getitem as Getitem
+from .structure import MatMul as MatMul
 from .structure import Permute as Permute
 from .structure import Roll as Roll
 from .structure import Slice as Slice
+from .structure import Split as Split
+from .structure import Stack as Stack
 from .activation import ELU as ELU
 from .activation import GELU as GELU
 from .activation import Hardsigmoid as Hardsigmoid
@@ -56,6 +61,7 @@ from .elementwise import Concat as Concat
 from .elementwise import ConstantPad1d as ConstantPad1d
 from .elementwise import ConstantPad2d as ConstantPad2d
 from .elementwise import ConstantPad3d as ConstantPad3d
+from .elementwise import Div as Div
 from .elementwise import Dropout as Dropout
 from .elementwise import Dropout1d as Dropout1d
 from .elementwise import Dropout2d as Dropout2d
@@ -65,6 +71,7 @@ from .elementwise import Identity as Identity
 from .elementwise import Mul as Mul
 from .elementwise import Reshape as Reshape
 from .elementwise import StochasticDepth as StochasticDepth
+from .elementwise import Sub as Sub
 from .elementwise import Upsample as Upsample
 from .elementwise import UpsamplingBilinear2d as UpsamplingBilinear2d
 from .elementwise import UpsamplingNearest2d as UpsamplingNearest2d

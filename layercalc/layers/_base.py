@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import numbers
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, field, fields
 from types import MappingProxyType
@@ -20,10 +21,10 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import MAX_SIZE, Dim, as_count, as_dim, as_real, eq, fmt, ge, require, show
-from ..errors import LayerSpecError, ShapeError, lookup
+from ..errors import GraphError, LayerSpecError, ShapeError, lookup
 
 __all__ = ["Layer", "LAYERS", "get_layer", "dim", "dims", "choice", "flag", "real",
-           "probability", "AXIS_NAMES", "check_window_fits", "per_axis"]
+           "probability", "AXIS_NAMES", "check_window_fits", "per_axis", "dispatch_call"]
 
 _LAYERS: dict[str, type[Layer]] = {}
 #: Every public layer class by name (read-only view).
@@ -169,9 +170,14 @@ class Layer(abc.ABC):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):
-            if cls.__name__ in _LAYERS:  # developer error, so not a LayerCalcError
-                raise TypeError(f"layer name {cls.__name__!r} is already registered")
-            _LAYERS[cls.__name__] = cls
+            old = _LAYERS.get(cls.__name__)
+            if old is not None and old.__module__ != cls.__module__:
+                # the same module redefining a class is a re-run notebook cell: silent; another
+                # module taking a registered name shadows a layer for get_layer and the CLI
+                warnings.warn(f"layer {cls.__name__!r} defined in {cls.__module__} replaces "
+                              f"the one defined in {old.__module__} in layercalc.LAYERS",
+                              UserWarning, stacklevel=2)
+            _LAYERS[cls.__name__] = cls  # the newer definition wins
 
     def __post_init__(self) -> None:
         for f in fields(self):  # type: ignore[arg-type]
@@ -195,6 +201,21 @@ class Layer(abc.ABC):
     @abc.abstractmethod
     def cost(self, x: Sequence[Dim]) -> Cost:
         """Convention-free counts of one forward pass on one sample of shape `x`."""
+
+    def assumptions(self, *shapes: Any) -> tuple:
+        """SymPy relations between input sizes that this layer needs and that the sizes do not
+        decide (symbolic merges: ``Eq(H1, H2)`` for a concat of ``(C1, H1, W)`` and ``(C2, H2,
+        W)``). A provably false one raises in `output_shape` instead. `layercalc.analyze`
+        records them in `Report.assumptions` and `Report.subs` checks them. Default: none.
+        Override in a layer whose `check`/`output_shape` lets an undecided condition pass."""
+        return ()
+
+    def __call__(self, *inputs: Any, name: str | None = None, call: str = "module") -> Any:
+        """Record this layer as a node of a graph: ``conv(x)`` on `layercalc.Tensor` inputs
+        (from `layercalc.Input`) returns the output tensor (a tuple for a multi-output layer).
+        `name` is the node's report path; `call` how PyTorch runs it (``"module"``,
+        ``"functional"``, ``"operator"``). See `layercalc.graph`."""
+        return dispatch_call(self, inputs, name, call)
 
     # -- helpers for subclasses ------------------------------------------------------------
     def _input(self, x: Sequence[Dim], rank: int | None = None, *, min_rank: int = 0,
@@ -244,6 +265,23 @@ class Layer(abc.ABC):
         require(eq(shape[0], expected), self.kind,
                 lambda: f"expected {expected} input channels, got input shape {fmt(shape)}",
                 error=ShapeError)
+
+
+def dispatch_call(op: Any, inputs: tuple, name: Any, call: Any) -> Any:
+    """Hand a call on graph tensors to the tensors' graph (found by duck typing: a tensor has
+    ``_record``), so that layers and containers need not import the graph module."""
+    for a in inputs:
+        hook = getattr(a, "_record", None)
+        if hook is None and isinstance(a, (tuple, list)) and a:
+            hook = getattr(a[0], "_record", None)  # a multi-output tuple: the graph says so
+        if hook is not None:
+            return hook(op, inputs, name, call)
+    kind = getattr(op, "kind", type(op).__name__)
+    got = ", ".join(type(a).__name__ for a in inputs) or "nothing"
+    raise GraphError(f"{kind}: calling a layer records a graph node and takes graph tensors "
+                     f"(from layercalc.Input), got {got}. For a shape, use "
+                     f"{kind}.output_shape(shape); for counts, {kind}.cost(shape) or "
+                     "layercalc.analyze(model, shape)")
 
 
 def check_window_fits(layer: Layer, axis: str, n: Dim, out: Dim, k: Dim, p: Dim, d: Dim) -> None:

@@ -1,4 +1,4 @@
-"""Structural layers: Identity, Dropout, Flatten, Reshape, broadcasting Add/Mul, Concat,
+"""Structural layers: Identity, Dropout, Flatten, Reshape, broadcasting Add/Mul/Sub/Div, Concat,
 Upsample and zero/constant padding.
 
 Multi-input layers (`Add`, `Mul`, `Concat`) are variadic: ``output_shape(*shapes)`` and
@@ -25,10 +25,11 @@ from ..dims import (
 )
 from ..errors import LayerSpecError, ShapeError
 from ._base import AXIS_NAMES, Layer, choice, flag, probability, real
+from .structure import broadcast_assumption, equality_assumptions
 
 __all__ = [
     "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "Reshape",
-    "Add", "Mul", "Concat", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "Add", "Mul", "Sub", "Div", "Concat", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
 ]
 
@@ -269,6 +270,18 @@ class _Broadcasting(_MultiInput):
             tap_reads=k * n,  # without reuse, each output reads one element of every input
         )
 
+    def assumptions(self, *shapes: Any) -> tuple:
+        """The broadcasting condition ``Eq(a, b) | Eq(a, 1) | Eq(b, 1)`` of every axis whose
+        sizes are undecided (the output size there is ``Max(a, b)``)."""
+        ins = self._inputs(shapes)
+        out: list = []
+        for s in ins[1:]:
+            for i in range(1, min(len(ins[0]), len(s)) + 1):
+                for rel in broadcast_assumption(ins[0][-i], s[-i]):
+                    if rel not in out:
+                        out.append(rel)
+        return tuple(out)
+
 
 @dataclass(frozen=True)
 class Add(_Broadcasting):
@@ -304,6 +317,29 @@ class Mul(_Broadcasting):
     """
 
     op = "mul"
+
+
+@dataclass(frozen=True)
+class Sub(_Broadcasting):
+    """``a - b`` with broadcasting, as `Add` (a subtraction counts as an ``add`` op):
+    ``(k - 1) * prod(out)`` adds for ``a - b - ...``.
+
+    >>> Sub().cost((8, 4, 4), (8, 1, 1)).ops["add"]
+    128
+    """
+
+    op = "add"
+
+
+@dataclass(frozen=True)
+class Div(_Broadcasting):
+    """``a / b`` with broadcasting, as `Mul` but with ``(k - 1) * prod(out)`` divides.
+
+    >>> Div().cost((8, 4, 4), (8, 4, 4)).ops["div"]
+    128
+    """
+
+    op = "div"
 
 
 @dataclass(frozen=True)
@@ -353,6 +389,11 @@ class Concat(_MultiInput):
         y = self.output_shape(*shapes)
         return Cost(act_reads=as_count(sum(prod(self._input(s)) for s in shapes)),
                     writes=prod(y))
+
+    def assumptions(self, *shapes: Any) -> tuple:
+        """``Eq(a, b)`` for every axis but `dim` whose sizes are undecided."""
+        ins = self._inputs(shapes)
+        return equality_assumptions(ins, self.dim % len(ins[0]))
 
 
 # -- upsampling --------------------------------------------------------------------------------

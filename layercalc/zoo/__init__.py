@@ -1,7 +1,9 @@
 """The model zoo: reference networks with torchvision's names, options and module paths.
 
 Each function returns a fresh model (a `Sequential` whose child names give torchvision-like
-paths such as ``features.0``, ``layer3.0.conv2``, ``classifier.1``) and sets nothing global.
+paths such as ``features.0``, ``layer3.0.conv2``, ``classifier.1``, or a `Graph` whose node
+names do, for the networks that are graphs: ``inception_v3``, ``googlenet``, ``unet``) and
+sets nothing global.
 `MODELS` maps names to functions; `get_model` looks one up with "did you mean" on a typo.
 
 >>> from layercalc import analyze
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from ..errors import lookup
+from . import _builder, _config, _kwargs  # noqa: F401  (private helpers, before the models)
 from .alexnet import alexnet, seed_alexnet
 from .bert import bert, bert_base, bert_large
 from .convnext import convnext, convnext_base, convnext_large, convnext_small, convnext_tiny
@@ -26,6 +29,8 @@ from .efficientnet import (
     efficientnet_v2_s,
 )
 from .gpt2 import GPT2_SIZES, gpt2, gpt2_large, gpt2_medium, gpt2_xl, kaplan_forward_flops
+from .inception import inception_v3
+from .googlenet import googlenet  # after inception: it shares torchvision's BasicConv2d
 from .llama import (
     LLAMA_PRESETS, llama, llama2_7b, llama2_13b, llama2_70b, llama3_8b, llama3_70b,
     llama_intermediate_size,
@@ -53,6 +58,7 @@ from .shufflenet import (
 )
 from .qwen2_moe import QWEN2_MOE_PRESETS, qwen1_5_moe_a2_7b, qwen2_moe
 from .squeezenet import squeezenet, squeezenet1_0, squeezenet1_1
+from .unet import unet
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from .swin import (
     swin_b, swin_s, swin_t, swin_transformer, swin_v2_b, swin_v2_s, swin_v2_t,
@@ -91,6 +97,7 @@ __all__ = [
     "convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
     "swin_transformer", "swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b",
     "maxvit", "maxvit_t",
+    "inception_v3", "googlenet", "unet",
 ]
 
 #: torchvision's CNN families added with issue 12 (DenseNet, ShuffleNet V2, SqueezeNet, RegNet,
@@ -127,13 +134,15 @@ MODELS: MappingProxyType[str, Callable] = MappingProxyType({
         convnext_tiny, convnext_small, convnext_base, convnext_large,
         swin_t, swin_s, swin_b, swin_v2_t, swin_v2_s, swin_v2_b,
         maxvit_t,
+        inception_v3, googlenet, unet,
     )
 })
 
 #: Default per-sample input of the models that do not take an image ``(3, H, W)`` of any size
 #: (every other model does, and is usually analyzed at ``(3, 224, 224)``): token ids ``(T,)``
 #: at the context length for language models, and the image size ViT's positional embedding
-#: was built for (torchvision asserts it).
+#: was built for (torchvision asserts it). A zoo `Graph` declares its own input instead
+#: (``graph.input_shape``: ``inception_v3`` at 3x299x299, ``unet`` at 1x572x572).
 DEFAULT_INPUTS: MappingProxyType[str, tuple] = MappingProxyType({
     **{name: (3, 224, 224) for name in ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32",
                                         "vit_h_14")},

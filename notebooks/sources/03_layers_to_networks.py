@@ -18,7 +18,9 @@ ResNet-50's cost as a closed-form function of the input size.
 * explain seed 001's observation that fully connected layers hold the parameters while
   convolutions do the compute, and quantify it;
 * derive ResNet-50's multiply-accumulates as a formula in $H$ and $W$, check it against
-  layer-by-layer counts, and sweep it over input sizes.
+  layer-by-layer counts, and sweep it over input sizes;
+* write a network that is not a tree (the U-Net) with containers and as a graph, and see
+  why a symbolic analysis must record the shape equalities it assumes.
 
 Formulas are derived by hand, confirmed by SymPy through layercalc, checked by brute force
 (here: a forward pass of a small network that counts every operation) and plotted; every
@@ -484,6 +486,120 @@ assert worst == 193
 assert round(exact_macs[193 - 32] / smooth[193 - 32], 3) == 1.143     # 14% more than at 192
 """),
 ("md", r"""
+## 6. Beyond trees: the U-Net, as containers and as a graph
+
+`Sequential`, `Residual` and `Parallel` describe trees. The 2015 U-Net (Ronneberger, Fischer
+and Brox, Figure 1) is not one: each level's feature map is used twice, by the next level
+down and, cropped, by the decoder on the way back up. Containers can still express it, by
+nesting every level inside the previous one: level $l$ is the encoder's two valid $3 \times
+3$ convolutions, then a `Parallel` whose first branch crops the skip connection and whose
+second branch pools, runs level $l+1$ and up-convolves, concatenated, then the decoder's two
+convolutions.
+
+The crop is the border the deeper path loses. A valid $3\times3$ convolution loses 2 pixels,
+so the bottleneck returns $S/2 - 4$ for a skip of size $S$, up-convolved to $S - 8$: crop
+$c_4 = 4$ per side. One level up the deeper path also loses $4$ in its decoder, at half the
+resolution: $c_l = 2 c_{l+1} + 8$, so $c = 88, 40, 16, 4$ for levels 1 to 4 (`Getitem`,
+`skip[:, c:-c, c:-c]`, a view that costs nothing).
+"""),
+("code", r"""
+from collections import OrderedDict
+
+
+def double_conv(cin, cout):                      # two valid 3x3 convolutions, each + ReLU
+    return lc.Sequential(OrderedDict(conv1=lc.Conv2d(cin, cout, 3), relu1=lc.ReLU(),
+                                     conv2=lc.Conv2d(cout, cout, 3), relu2=lc.ReLU()))
+
+
+def level(l, cin, c=64):                         # level l of 4; the bottleneck is level 5
+    if l == 5:
+        return double_conv(cin, 16 * c)
+    out, crop = c * 2 ** (l - 1), [88, 40, 16, 4][l - 1]
+    down = lc.Sequential(OrderedDict(pool=lc.MaxPool2d(2), inner=level(l + 1, out),
+                                     up=lc.ConvTranspose2d(2 * out, out, 2, stride=2)))
+    skip = lc.Getitem((slice(None), slice(crop, -crop), slice(crop, -crop)))
+    return lc.Sequential(OrderedDict(enc=double_conv(cin, out),
+                                     skip=lc.Parallel(OrderedDict(crop=skip, down=down)),
+                                     dec=double_conv(2 * out, out)))
+
+
+tree = lc.Sequential(OrderedDict(unet=level(1, 1), out=lc.Conv2d(64, 2, 1)))
+as_tree = lc.analyze(tree, (1, 572, 572))
+assert as_tree.output_shape == (2, 388, 388) and as_tree.total.params == 31_030_658
+print(as_tree.rows[20].path)                     # the paths nest as deep as the network
+"""),
+("md", r"""
+The same network written as a graph reads like its PyTorch `forward`: call layers on tensors,
+keep the skips in a list, and collect the calls between the input and the output in a
+`Graph` (`docs/graphs.md`). Names are report paths; a node without `name=` gets a generated
+one (the crops below become `getitem`, `getitem_1` ...). `lc.zoo.unet()` is this graph, with
+the crops named `crop1` to `crop4`.
+"""),
+("code", r"""
+x = lc.Input((1, 572, 572))
+t, skips, cin = x, [], 1
+for l, out in enumerate([64, 128, 256, 512], start=1):
+    t = double_conv(cin, out)(t, name=f"enc{l}")
+    skips.append(t)
+    t, cin = lc.MaxPool2d(2)(t, name=f"pool{l}"), out
+t = double_conv(512, 1024)(t, name="bottleneck")
+for l, out, crop in zip([4, 3, 2, 1], [512, 256, 128, 64], [4, 16, 40, 88]):
+    up = lc.ConvTranspose2d(2 * out, out, 2, stride=2)(t, name=f"up{l}")
+    skip = skips[l - 1][:, crop:-crop, crop:-crop]               # a Getitem node
+    t = double_conv(2 * out, out)(lc.cat([skip, up], name=f"cat{l}"), name=f"dec{l}")
+unet = lc.Graph(x, lc.Conv2d(64, 2, 1)(t, name="out"), name="unet")
+as_graph = lc.analyze(unet)
+"""),
+("md", r"""
+Both describe the same computation: the same rows up to their order and paths, the same
+totals under every convention, and the same peak memory (the enc1 skip stays alive across the
+whole decoder in both).
+"""),
+("code", r"""
+def signature(report):
+    return sorted((r.kind, r.output_shape, r.cost.params, r.cost.macs) for r in report.rows)
+
+
+assert signature(as_tree) == signature(as_graph)
+assert as_tree.total == as_graph.total == lc.analyze(zoo.unet()).total
+assert all(as_tree.flops(c) == as_graph.flops(c) for c in lc.CONVENTIONS)
+peak_tree = lc.peak_memory(tree, (1, 572, 572), "fp16").activations
+assert peak_tree == lc.peak_memory(unet, (1, 572, 572), "fp16").activations
+print(f"{as_graph.total.macs:,} MACs, peak {peak_tree / 2**20:.1f} MiB in fp16")
+"""),
+("md", r"""
+The crops are constants, so the network fits only tile sizes whose pooled maps are even (the
+paper: "it is important to select the input tile size such that all 2x2 max-pooling
+operations are applied to a layer with an even x- and y-size"). At $573 \times 573$ the first
+pooling floors $569/2$, the decoder comes back one pixel short, and the concatenation fails:
+"""),
+("code", r"""
+try:
+    lc.analyze(unet, (1, 573, 573))
+except lc.ShapeError as error:
+    print(error)
+"""),
+("md", r"""
+With a symbolic size the concatenations cannot be decided, so the analysis *assumes* each
+one's sizes equal and records the assumption (`Report.assumptions`, and as text in
+`Report.notes`). Evaluating the formulas checks them: at 572 they hold; at 573 the evaluation
+fails exactly as the numeric analysis does, instead of returning the cost of a network that
+cannot run. The tree of containers records the same assumptions at its `Parallel` merges.
+"""),
+("code", r"""
+H = lc.symbols("H")
+sym = lc.analyze(unet, (1, H, H))
+print(sym.output_shape, *sym.notes[-1:], sep="\n")
+assert lc.evaluate(sym, H=572).total == as_graph.total
+for model in (unet, tree):
+    try:
+        lc.evaluate(lc.analyze(model, (1, H, H)), H=573)
+    except lc.ShapeError as error:
+        assert "false at H=573" in str(error)
+    else:
+        raise AssertionError("573 must fail")
+"""),
+("md", r"""
 ## Summary
 
 * A network's counts are the sums of its layers'; shapes flow through floors
@@ -493,6 +609,9 @@ assert round(exact_macs[193 - 32] / smooth[193 - 32], 3) == 1.143     # 14% more
   networks with global average pooling (ResNet, MobileNet) keep few FC parameters.
 * ResNet-50's MACs are $\sum_i c_i \lceil H/2^i \rceil \lceil W/2^i \rceil + 2{,}048{,}000$,
   which is $81{,}456\,HW + 2{,}048{,}000$ on multiples of 32.
+* Networks that are graphs (the U-Net) can be written as nested containers or, as their
+  `forward` reads, with the graph API; both give the same report, and a symbolic analysis
+  records the shape equalities it assumed, so evaluating it at an impossible size fails.
 
 ## Exercises
 

@@ -24,6 +24,7 @@ import torch_models as tm  # noqa: E402
 import torch_transformers as tt  # noqa: E402
 import twins_cnn as tc  # noqa: E402  (the issue-12 CNN families: test_zoo_cnn_vs_torch.py)
 import twins_vit as tv_twins  # noqa: E402
+import twins_graph as tg  # noqa: E402  (inception_v3, googlenet, unet: test_zoo_graph_vs_torch)
 
 from layercalc import LayerCalcError, analyze  # noqa: E402
 from layercalc.zoo import MODELS  # noqa: E402
@@ -81,7 +82,7 @@ TRANSFORMERS_ORACLE = {"mixtral_8x7b", "mixtral_8x22b", "qwen1_5_moe_a2_7b", "ma
 def test_every_zoo_model_has_a_torch_twin():
     twinned = {n[: -len("_v1")] if n.startswith("resnet") and n.endswith("_v1") else n
                for n in NAMES} | set(tt.MODEL_BUILDERS) | set(tc.MODEL_BUILDERS)
-    twinned |= set(tv_twins.MODEL_BUILDERS)
+    twinned |= set(tv_twins.MODEL_BUILDERS) | set(tg.MODEL_BUILDERS)
     lacking = sorted(set(MODELS) - twinned - NO_TWIN_YET - TRANSFORMERS_ORACLE)
     assert not lacking, f"zoo models without a torch_models twin: {lacking}"
     assert not NO_TWIN_YET & twinned, "NO_TWIN_YET lists models that now have a twin"
