@@ -403,6 +403,10 @@ class PeakMemory:
     def total(self) -> Dim:
         return as_count(self.activations + self.weights + self.kv_cache)
 
+    def __repr__(self) -> str:  # one line: ``steps`` has a row per layer (read it directly)
+        return (f"PeakMemory(activations={self.activations}, weights={self.weights}, "
+                f"kv_cache={self.kv_cache}, path={self.path!r}, steps=<{len(self.steps)} steps>)")
+
 
 def _sum(values: list) -> Dim:
     if all(type(v) is int for v in values):

@@ -397,3 +397,13 @@ def test_peak_memory_matches_naive_liveness(case, dtype):
     assert [v for _, v in p.steps] == steps
     assert p.activations == peak
     assert lc.peak_memory(net, shape, dtype, batch=3).activations == 3 * peak
+
+
+def test_peak_memory_repr_is_one_short_line():
+    # a Llama or Swin peak has thousands of steps; printing the result must not dump them
+    net = lc.Sequential(lc.Conv2d(3, 8, 3, padding=1), lc.ReLU(), lc.Conv2d(8, 8, 3, padding=1))
+    pm = lc.peak_memory(net, (3, 32, 32), "fp32")
+    assert len(pm.steps) == 3
+    text = repr(pm)
+    assert "\n" not in text and text.endswith("steps=<3 steps>)")
+    assert f"activations={pm.activations}," in text and "path=" in text

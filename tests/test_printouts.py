@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 import sympy
 
+import importlib
+
 import layercalc as lc
+dims_module = importlib.import_module("layercalc.dims")  # lc.dims is the field helper
 from layercalc import analyze, zoo
 from layercalc.printouts import PrintoutError, torch_repr
 
@@ -74,7 +77,7 @@ def test_torchsummary_invariants():
     r = _r("seed_alexnet")
     p = lc.printout(r, "torchsummary")
     assert sum(row["params"] for row in p.rows) == p.totals["params"] == r.total.params
-    outputs = sum(abs(lc.dims.prod(row["output_shape"])) for row in p.rows)
+    outputs = sum(abs(dims_module.prod(row["output_shape"])) for row in p.rows)
     assert outputs == 1_305_928 and p.totals["forward_backward_bytes"] == 8 * outputs
     t = p.totals
     assert t["total_bytes"] == t["input_bytes"] + t["forward_backward_bytes"] + t["params_bytes"]

@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..cost import Cost
 from ..dims import Dim, as_count, as_dim, cdiv, divides, eq, fmt, ge, prod, require, smax, truth
-from ..errors import LayerSpecError, ShapeError
+from ..errors import LayerSpecError, LimitError, ShapeError
 from ._base import Layer, dim
 
 
@@ -54,6 +54,17 @@ def _index(layer: Layer, name: str, v: Any, allow_none: bool = True) -> Any:
     return v
 
 
+#: The most outputs one layer may have (a Split or Chunk into more pieces would build that many
+#: shapes; no network needs more, and the fuzz test reached millions).
+MAX_OUTPUTS = 1 << 16
+
+
+def _outputs(layer: Layer, k: int) -> None:
+    if k > MAX_OUTPUTS:
+        raise LimitError(layer.kind, f"{k} outputs exceed the limit of {MAX_OUTPUTS} outputs "
+                         "per layer", "Split into fewer, larger pieces.")
+
+
 def _neg(v: Any) -> bool:
     return type(v) is int and v < 0
 
@@ -69,7 +80,9 @@ def slice_length(layer: Layer, n: Dim, start: Any, stop: Any, step: Any, where: 
         if (a >= n if a >= 0 else -a > n) or (b > n if b >= 0 else -b > n):
             raise ShapeError(layer.kind, f"slice {_slice_str(start, stop, step)} is out of "
                              f"range for size {n} {where}")
-        length = len(range(n)[slice(start, stop, step)])
+        r = range(n)[slice(start, stop, step)]  # len(r) overflows past 2**63; count instead
+        length = max(0, -(-(r.stop - r.start) // r.step) if r.step > 0
+                     else -(-(r.start - r.stop) // -r.step))
         if length < 1:
             raise ShapeError(layer.kind, f"slice {_slice_str(start, stop, step)} of size {n} "
                              f"{where} is empty")
@@ -276,6 +289,7 @@ class Split(Layer):
             raise ShapeError(self.kind, f"splitting size {n} into pieces of {v} gives a number "
                              "of pieces that depends on the symbols",
                              "Give the piece sizes as a list (split_size_or_sections=[...]).")
+        _outputs(self, -(-n // v))
         return ax, [v] * (n // v) + ([n % v] if n % v else [])
 
     def output_shape(self, x: Any) -> tuple:
@@ -323,6 +337,7 @@ class Chunk(Layer):
         if type(self.chunks) is not int:
             raise LayerSpecError(self.kind, f"chunks (={self.chunks}) must be a number: it is "
                                  "the number of outputs")
+        _outputs(self, self.chunks)
 
     def output_shape(self, x: Any) -> tuple:
         shape = self._input(x, min_rank=1)

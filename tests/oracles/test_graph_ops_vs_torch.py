@@ -38,7 +38,8 @@ def test_split_chunk_stack_mean_getitem_match_torch(data):
     axes = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1))))
     keep = data.draw(st.booleans())
     want = x.mean(dim=tuple(a + 1 for a in axes), keepdim=keep).shape[1:]
-    assert lc.Mean(axes, keep).output_shape(shape) == tuple(want)
+    # lc.Mean mirrors torch.mean: PyTorch's dims, the batch being dim 0
+    assert lc.Mean(tuple(a + 1 for a in axes), keep).output_shape(shape) == tuple(want)
     key = tuple(slice(data.draw(st.integers(0, n - 1)), None) if data.draw(st.booleans())
                 else data.draw(st.integers(-n, n - 1)) for n in shape[:2])
     assert lc.Getitem(key).output_shape(shape) == tuple(x[(slice(None), *key)].shape[1:])
