@@ -313,6 +313,48 @@ class _Stop(Exception):
     """Raised inside a trace once the rows of ``up_to`` are complete."""
 
 
+#: (layer, input shapes, canonical, batch) -> (output shape, cost, assumptions): results of
+#: frozen layers, shared by every trace (repeated blocks cost once; a model analysed again, or
+#: another model with the same layers, replays them). Bounded: least recently used first out.
+_MEMO: dict = {}
+MEMO_SIZE = 8192
+
+
+def _memo_key(layer: Layer, xs: list, canonical: bool, batch: Any) -> Any:
+    """The memo key of a layer call, or None when the layer may not be memoised: only frozen
+    dataclasses (whose equality and hash are their fields'; a mutable layer could change
+    between calls) with hashable fields."""
+    params = getattr(type(layer), "__dataclass_params__", None)
+    if params is None or not params.frozen or not params.eq:
+        return None
+    key = (type(layer), layer, tuple(xs), canonical, batch)
+    try:
+        hash(key)
+    except TypeError:  # an unhashable field (a list in a custom layer): not memoised
+        return None
+    return key
+
+
+def _memo_put(key: Any, value: tuple) -> None:
+    if len(_MEMO) >= MEMO_SIZE:
+        try:  # dicts keep insertion order: drop the oldest quarter
+            for k in list(_MEMO)[: MEMO_SIZE // 4]:
+                _MEMO.pop(k, None)
+        except RuntimeError:  # pragma: no cover - another thread resized it meanwhile
+            _MEMO.clear()
+    _MEMO[key] = value
+
+
+def clear_memo() -> None:
+    """Forget every memoised layer result (they are recomputed on the next trace)."""
+    _MEMO.clear()
+    _CANON.clear()
+
+
+#: floor/ceiling atom -> its canonical form, shared by every trace (bounded as `_MEMO`)
+_CANON: dict = {}
+
+
 class _Tracer:
     def __init__(self, batch: Dim, canonical: bool = True, up_to: str | None = None) -> None:
         self.batch = batch
@@ -321,7 +363,7 @@ class _Tracer:
         self.reached = False
         self.rows: list[Row] = []
         self.tied: set[str] = set()
-        self.canon: dict = {}  # symbolic size -> canonical form, shared across the trace
+        self.canon = _CANON  # symbolic size -> canonical form, shared across traces
         self.assumptions: list[Assumption] = []
         self.notes: list[str] = []
         self.shared: set[int] = set()  # ids of ops already called as graph nodes
@@ -360,6 +402,43 @@ class _Tracer:
             if self.reached and not inside:
                 raise _Stop
             self.reached = self.reached or inside
+        once = once or getattr(layer, "per_forward", False)
+        key = _memo_key(layer, xs, self.canonical, None if once else self.batch)
+        hit = _MEMO.get(key) if key is not None else None
+        if hit is not None:
+            y, cost, rels = hit
+        else:
+            y, cost, rels = self._compute(layer, xs, srcs, path, once)
+            if key is not None:
+                _memo_put(key, (y, cost, rels))
+        for rel in rels:
+            self.assumptions.append(Assumption(path or layer.kind.lower(), rel, len(self.rows),
+                                               tuple(s or "the input" for s in srcs)))
+        if not count_params:
+            cost = replace(cost, params=0)
+        side = False
+        if self.share_depth or self.side_depth:
+            if self.share_depth:  # a repeated call of a shared layer: its weights are counted
+                cost = replace(cost, params=0, buffers=0)
+            if self.side_depth:  # a side output: its weights exist, it does not run
+                side = True
+                cost = Cost(params=cost.params, buffers=cost.buffers)
+        if len(xs) == 1:
+            inp, s0 = xs[0], srcs[0]
+            sources, ports = (getattr(s0, "row", None),), (getattr(s0, "port", 0),)
+        else:
+            inp = tuple(xs)
+            sources = tuple(source_row(s) for s in srcs)
+            ports = tuple(source_port(s) for s in srcs)
+        row_path = path or layer.kind.lower()
+        self.rows.append(Row._of(row_path, layer, inp, y, cost, call, sources, ports, side,
+                                  once))
+        return y, _Src.of(row_path, len(self.rows) - 1)
+
+    def _compute(self, layer: Layer, xs: list, srcs: list, path: str, once: bool) -> tuple:
+        """A layer's output shape, its cost (batched unless `once`) and its assumptions on
+        `xs`, canonical when the trace is: a pure function of (layer, inputs, canonical,
+        batch), which is what `_MEMO` keys."""
         try:
             y = layer.output_shape(*xs)
             cost = layer.cost(*xs)
@@ -375,36 +454,14 @@ class _Tracer:
                     return tuple(v if type(v) is int else as_count(v.xreplace(subs)) for v in s)
                 y = tuple(canon(s) for s in y) if multi else canon(y)
                 cost = cost.map(lambda e: e if type(e) is int else as_count(e.xreplace(subs)))
+        rels: tuple = ()
         if type(layer).assumptions is not _BASE_ASSUMPTIONS and not all(
                 type(v) is int for s in xs for v in s):
-            for rel in layer.assumptions(*xs):
-                rel = rel.xreplace(self._canonical_atoms_of(rel)) if self.canonical else rel
-                self.assumptions.append(Assumption(path or layer.kind.lower(), rel,
-                                                   len(self.rows), tuple(s or "the input"
-                                                                         for s in srcs)))
-        if not count_params:
-            cost = replace(cost, params=0)
-        side = False
-        if self.share_depth or self.side_depth:
-            if self.share_depth:  # a repeated call of a shared layer: its weights are counted
-                cost = replace(cost, params=0, buffers=0)
-            if self.side_depth:  # a side output: its weights exist, it does not run
-                side = True
-                cost = Cost(params=cost.params, buffers=cost.buffers)
-        once = once or getattr(layer, "per_forward", False)
+            rels = tuple(rel.xreplace(self._canonical_atoms_of(rel)) if self.canonical else rel
+                         for rel in layer.assumptions(*xs))
         if not once and not (type(self.batch) is int and self.batch == 1):
             cost = cost.batched(self.batch)
-        if len(xs) == 1:
-            inp, s0 = xs[0], srcs[0]
-            sources, ports = (getattr(s0, "row", None),), (getattr(s0, "port", 0),)
-        else:
-            inp = tuple(xs)
-            sources = tuple(source_row(s) for s in srcs)
-            ports = tuple(source_port(s) for s in srcs)
-        row_path = path or layer.kind.lower()
-        self.rows.append(Row._of(row_path, layer, inp, y, cost, call, sources, ports, side,
-                                  once))
-        return y, _Src.of(row_path, len(self.rows) - 1)
+        return y, cost, rels
 
     def _canonical_atoms_of(self, rel: Any) -> dict:
         subs = {}
