@@ -320,19 +320,16 @@ _MEMO: dict = {}
 MEMO_SIZE = 8192
 
 
-def _memo_key(layer: Layer, xs: list, canonical: bool, batch: Any) -> Any:
-    """The memo key of a layer call, or None when the layer may not be memoised: only frozen
-    dataclasses (whose equality and hash are their fields'; a mutable layer could change
-    between calls) with hashable fields."""
-    params = getattr(type(layer), "__dataclass_params__", None)
-    if params is None or not params.frozen or not params.eq:
-        return None
-    key = (type(layer), layer, tuple(xs), canonical, batch)
-    try:
-        hash(key)
-    except TypeError:  # an unhashable field (a list in a custom layer): not memoised
-        return None
-    return key
+_IS_LAYER: dict = {}  # node class -> whether it is a Layer (else a container)
+_MEMOISABLE: dict = {}  # layer class -> whether its instances may be memoised
+
+
+def _memoisable(cls: type) -> bool:
+    """Only frozen dataclasses are memoised: their equality and hash are their fields' (a
+    mutable layer could change between calls)."""
+    params = getattr(cls, "__dataclass_params__", None)
+    ok = _MEMOISABLE[cls] = bool(params is not None and params.frozen and params.eq)
+    return ok
 
 
 def _memo_put(key: Any, value: tuple) -> None:
@@ -386,7 +383,10 @@ class _Tracer:
         return subs
 
     def walk(self, node: Node, x: tuple, src: str, path: str) -> tuple[tuple, str]:
-        if isinstance(node, Layer):
+        leaf = _IS_LAYER.get(type(node))
+        if leaf is None:  # an ABC isinstance is slow: decide once per class
+            leaf = _IS_LAYER[type(node)] = isinstance(node, Layer)
+        if leaf:
             return self.leaf(node, [x], [src], path)
         return node._walk(self, x, src, path)
 
@@ -403,8 +403,14 @@ class _Tracer:
                 raise _Stop
             self.reached = self.reached or inside
         once = once or getattr(layer, "per_forward", False)
-        key = _memo_key(layer, xs, self.canonical, None if once else self.batch)
-        hit = _MEMO.get(key) if key is not None else None
+        cls = type(layer)
+        key = hit = None
+        if _MEMOISABLE.get(cls) or _memoisable(cls):
+            key = (cls, layer, tuple(xs), self.canonical, None if once else self.batch)
+            try:
+                hit = _MEMO.get(key)
+            except TypeError:  # an unhashable field (a list in a custom layer): not memoised
+                key = None
         if hit is not None:
             y, cost, rels = hit
         else:
