@@ -9,6 +9,7 @@ layer's path and the path that produced its input (einops' boundary wrapping).
 from __future__ import annotations
 
 import abc
+import gc
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Union
@@ -320,6 +321,7 @@ _MEMO: dict = {}
 MEMO_SIZE = 8192
 
 
+_KEYS: dict = {}  # _Key -> itself: one key object per distinct layer value
 _IS_LAYER: dict = {}  # node class -> whether it is a Layer (else a container)
 _MEMOISABLE: dict = {}  # layer class -> whether its instances may be memoised
 
@@ -330,6 +332,37 @@ def _memoisable(cls: type) -> bool:
     params = getattr(cls, "__dataclass_params__", None)
     ok = _MEMOISABLE[cls] = bool(params is not None and params.frozen and params.eq)
     return ok
+
+
+class _Key:
+    """A layer as a memo key: its (field-wise) hash computed once and kept on the layer, so a
+    repeated call hashes one small object instead of every field of the dataclass."""
+
+    __slots__ = ("layer", "hash")
+
+    def __init__(self, layer: Layer) -> None:
+        self.layer, self.hash = layer, hash((type(layer), layer))
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is _Key and type(self.layer) is type(other.layer)
+                and self.layer == other.layer)
+
+
+def _key_of(layer: Layer) -> _Key:
+    """The layer's memo key (cached on the frozen instance, outside its fields; raises
+    TypeError for an unhashable field)."""
+    key = layer.__dict__.get("_memo_key")
+    if key is None:
+        key = _Key(layer)
+        if len(_KEYS) >= MEMO_SIZE:
+            _KEYS.clear()
+        # interned: equal layers share one key object, so memo lookups compare by identity
+        key = _KEYS.setdefault(key, key)
+        object.__setattr__(layer, "_memo_key", key)
+    return key
 
 
 def _memo_put(key: Any, value: tuple) -> None:
@@ -346,6 +379,7 @@ def clear_memo() -> None:
     """Forget every memoised layer result (they are recomputed on the next trace)."""
     _MEMO.clear()
     _CANON.clear()
+    _KEYS.clear()
 
 
 #: floor/ceiling atom -> its canonical form, shared by every trace (bounded as `_MEMO`)
@@ -406,23 +440,24 @@ class _Tracer:
         cls = type(layer)
         key = hit = None
         if _MEMOISABLE.get(cls) or _memoisable(cls):
-            key = (cls, layer, tuple(xs), self.canonical, None if once else self.batch)
             try:
+                key = (_key_of(layer), *xs, self.canonical, None if once else self.batch)
                 hit = _MEMO.get(key)
             except TypeError:  # an unhashable field (a list in a custom layer): not memoised
                 key = None
-        if hit is not None:
-            y, cost, rels = hit
-        else:
-            y, cost, rels = self._compute(layer, xs, srcs, path, once)
+        if hit is None:
+            hit = self._compute(layer, xs, srcs, path, once)
             if key is not None:
-                _memo_put(key, (y, cost, rels))
-        for rel in rels:
-            self.assumptions.append(Assumption(path or layer.kind.lower(), rel, len(self.rows),
-                                               tuple(s or "the input" for s in srcs)))
+                _memo_put(key, hit)
+        y, cost, rels = hit
+        rows = self.rows
+        if rels:
+            for rel in rels:
+                self.assumptions.append(Assumption(path or layer.kind.lower(), rel, len(rows),
+                                                   tuple(s or "the input" for s in srcs)))
+        side = False
         if not count_params:
             cost = replace(cost, params=0)
-        side = False
         if self.share_depth or self.side_depth:
             if self.share_depth:  # a repeated call of a shared layer: its weights are counted
                 cost = replace(cost, params=0, buffers=0)
@@ -431,15 +466,15 @@ class _Tracer:
                 cost = Cost(params=cost.params, buffers=cost.buffers)
         if len(xs) == 1:
             inp, s0 = xs[0], srcs[0]
-            sources, ports = (getattr(s0, "row", None),), (getattr(s0, "port", 0),)
+            sources = (s0.row,) if type(s0) is _Src else (getattr(s0, "row", None),)
+            ports = (s0.port,) if type(s0) is _Src else (getattr(s0, "port", 0),)
         else:
             inp = tuple(xs)
             sources = tuple(source_row(s) for s in srcs)
             ports = tuple(source_port(s) for s in srcs)
         row_path = path or layer.kind.lower()
-        self.rows.append(Row._of(row_path, layer, inp, y, cost, call, sources, ports, side,
-                                  once))
-        return y, _Src.of(row_path, len(self.rows) - 1)
+        rows.append(Row._of(row_path, layer, inp, y, cost, call, sources, ports, side, once))
+        return y, _Src.of(row_path, len(rows) - 1)
 
     def _compute(self, layer: Layer, xs: list, srcs: list, path: str, once: bool) -> tuple:
         """A layer's output shape, its cost (batched unless `once`) and its assumptions on
@@ -558,11 +593,29 @@ def analyze(model: Node, input_shape: Any = None, batch: Dim = 1, *, name: str =
     if up_to is not None and not isinstance(up_to, str):
         raise LayerSpecError("analyze", f"up_to (={up_to!r}) must be a layer path (a string)")
     tracer = _Tracer(batch, canonical, up_to or None)
+    # The trace allocates a few objects per row and frees none: the cyclic garbage collector
+    # would scan every live object (SymPy's caches) many times over for nothing. Paused for
+    # the trace (reference counting still frees everything), restored after.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         y, ysrc = _trace(tracer, model, x, many)
     except _Stop:
         y = tracer.rows[-1].output_shape
         ysrc = _Src.of(tracer.rows[-1].path, len(tracer.rows) - 1)
+    except BaseException:
+        if collecting:
+            gc.enable()
+        raise
+    try:
+        return _report(tracer, model, x, y, ysrc, batch, name, up_to)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _report(tracer: _Tracer, model: Node, x: Any, y: Any, ysrc: Any, batch: Dim, name: str,
+            up_to: str | None) -> Report:
     if up_to and not tracer.reached:
         known = dict.fromkeys(p for r in tracer.rows for p in _prefixes(r.path))
         raise UnknownNameError("layer path (up_to)", up_to, known)
