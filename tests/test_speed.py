@@ -185,3 +185,28 @@ def test_sweep_on_dask_mixed_grids_synchronous_and_overflow_guard():
     bad = lc.sweep(expr, H=da.from_array(np.array([0, 5])), W=np.array(8))  # 0: not positive
     with pytest.raises(ArgumentError, match="H .*must be positive"):
         bad.compute(scheduler="synchronous")
+
+
+def test_performance_page_examples_run():
+    """docs/performance.md's examples (the dask sweep) run and print what the page says."""
+    import doctest
+    from pathlib import Path
+
+    pytest.importorskip("dask.array", reason="dask is an optional extra (layercalc[dask])")
+    page = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+    result = doctest.testfile(str(page), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted >= 10 and result.failed == 0
+
+
+def test_import_layercalc_leaves_numpy_for_first_use():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", "import sys, layercalc; "
+                          "print('numpy' in sys.modules, 'dask' in sys.modules)"],
+                         capture_output=True, text=True, check=True, cwd=root,
+                         env={"PYTHONPATH": root, "PATH": "/usr/bin:/bin"}).stdout.split()
+    assert out == ["False", "False"]
