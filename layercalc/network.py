@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import gc
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from typing import Any, Union
 
@@ -330,7 +331,10 @@ def _memoisable(cls: type) -> bool:
     """Only frozen dataclasses are memoised: their equality and hash are their fields' (a
     mutable layer could change between calls)."""
     params = getattr(cls, "__dataclass_params__", None)
-    ok = _MEMOISABLE[cls] = bool(params is not None and params.frozen and params.eq)
+    ok = bool(params is not None and params.frozen and params.eq)
+    # a field left out of equality (compare=False) could still change a count
+    ok = ok and all(f.compare for f in dataclass_fields(cls))
+    _MEMOISABLE[cls] = ok
     return ok
 
 

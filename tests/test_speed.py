@@ -87,6 +87,20 @@ def test_a_mutable_custom_layer_is_not_memoised():
     assert lc.analyze(layer, (5,)).total.ops["mul"] == 15
 
 
+def test_a_field_outside_equality_disables_the_memo():
+    @dataclasses.dataclass(frozen=True)
+    class _Hidden(lc.Layer):  # `k` changes the count but not equality
+        k: int = dataclasses.field(default=1, compare=False)
+
+        def output_shape(self, x):
+            return self._input(x)
+
+        def cost(self, x):
+            return Cost(ops={"mul": self.k * self._input(x)[0]})
+
+    assert lc.analyze(lc.Sequential(_Hidden(2), _Hidden(3)), (5,)).total.ops["mul"] == 25
+
+
 def test_an_unhashable_frozen_layer_is_computed_each_time():
     @dataclasses.dataclass(frozen=True)
     class _Listy(lc.Layer):
