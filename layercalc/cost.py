@@ -7,8 +7,10 @@ sizes are numbers, and a SymPy expression when they involve symbols.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from operator import mul
 from types import MappingProxyType
 from typing import Any
 
@@ -25,6 +27,8 @@ OP_KINDS = ("add", "mul", "div", "cmp", "exp", "log", "sqrt", "tanh", "erf")
 #: Fields that scale with the batch (work and activation traffic). ``params``, ``buffers`` and
 #: ``weight_reads`` do not: weights are read once per batch.
 PER_SAMPLE_FIELDS = ("macs", "dots", "bias_adds", "act_reads", "writes", "tap_reads")
+
+_INT = frozenset({int})
 
 _COUNT_FIELDS = (
     "params", "buffers", "macs", "dots", "bias_adds",
@@ -133,25 +137,38 @@ class Cost:
     def sum(cls, costs: Iterable[Cost]) -> Cost:
         """The sum of many costs, building one SymPy ``Add`` per field (summing pairwise
         re-flattens a growing sum each time, which is quadratic)."""
-        ints: dict[str, int] = {}
-        exprs: dict[str, list] = {}
+        costs = costs if isinstance(costs, (list, tuple)) else list(costs)
+        # Traces share one Cost object between the rows of repeated (layer, input) pairs
+        # (`layercalc.network`'s memo): integer fields sum each distinct object times its count.
+        ids = list(map(id, costs))
+        counts = Counter(ids)
+        uniq = dict(zip(ids, costs))
+        ds = [uniq[i].__dict__ for i in counts]
+        ns = list(counts.values())
+        total: dict[str, Any] = {}
+
+        def add(key: str, col: list, ns: list, terms: Callable[[], list]) -> None:
+            if set(map(type, col)) <= _INT:  # the integer fast path
+                total[key] = sum(map(mul, col, ns))
+            else:  # one SymPy Add over every row's term, in row order
+                every = terms()
+                total[key] = sp.Add(sum(v for v in every if type(v) is int),
+                                    *(v for v in every if type(v) is not int))
+
+        for f in _COUNT_FIELDS:
+            add(f, [d[f] for d in ds], ns, lambda: [c.__dict__[f] for c in costs])
+        ops: dict[str, tuple[list, list]] = {}
         notes: dict[str, None] = {}
-
-        def put(key: str, v: Any) -> None:
-            if type(v) is int:
-                ints[key] = ints.get(key, 0) + v
-            else:
-                exprs.setdefault(key, []).append(v)
-
-        for c in costs:
-            for f in _COUNT_FIELDS:
-                put(f, getattr(c, f))
-            for k, v in c.ops.items():
-                put("ops." + k, v)
-            notes.update(dict.fromkeys(c.notes))
-        keys = set(ints) | set(exprs)
-        total = {k: sp.Add(ints.get(k, 0), *exprs.get(k, ())) if k in exprs else ints[k]
-                 for k in keys}
+        for d, n in zip(ds, ns):
+            if d["ops"]:
+                for k, v in d["ops"].items():
+                    col, mult = ops.setdefault(k, ([], []))
+                    col.append(v)
+                    mult.append(n)
+            if d["notes"]:
+                notes.update(dict.fromkeys(d["notes"]))
+        for k, (col, mult) in ops.items():
+            add("ops." + k, col, mult, lambda: [c.ops[k] for c in costs if k in c.ops])
         return cls(
             **{f: total.get(f, 0) for f in _COUNT_FIELDS},
             ops={k[4:]: v for k, v in total.items() if k.startswith("ops.")},

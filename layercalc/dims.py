@@ -290,8 +290,31 @@ def as_dim(value: Any, owner: str, field: str, *, minimum: int | None = 1,
     return value
 
 
+#: (expression, minimum, integer, limit) of expressions `_as_expr_dim` accepted: the checks
+#: (integrality, the positivity question put to SymPy's assumptions) are pure functions of
+#: these, and the same sizes are checked again by every layer they reach. Bounded.
+_ACCEPTED: set = set()
+_ACCEPTED_SIZE = 16384
+
+
 def _as_expr_dim(value: sp.Basic, owner: str, field: str, minimum: int | None, integer: bool,
                  limit: int, error: type) -> Dim:
+    key = (value, minimum, integer, limit)
+    try:
+        if key in _ACCEPTED:
+            return value
+    except TypeError:  # pragma: no cover - SymPy objects hash
+        key = None
+    out = _check_expr_dim(value, owner, field, minimum, integer, limit, error)
+    if key is not None:
+        if len(_ACCEPTED) >= _ACCEPTED_SIZE:
+            _ACCEPTED.clear()
+        _ACCEPTED.add(key)
+    return out
+
+
+def _check_expr_dim(value: sp.Basic, owner: str, field: str, minimum: int | None,
+                    integer: bool, limit: int, error: type) -> Dim:
     if not isinstance(value, sp.Expr):
         kind = ("a relation" if isinstance(value, sp.core.relational.Relational) else
                 "a logical value" if isinstance(value, sp.logic.boolalg.Boolean) else

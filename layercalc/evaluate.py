@@ -42,7 +42,7 @@ import sympy as sp
 
 from .cost import Cost
 from .dims import _digits, as_dim, show
-from .errors import ArgumentError, LayerCalcError
+from .errors import ArgumentError, LayerCalcError, MissingDependencyError
 
 __all__ = ["evaluate", "sweep", "compile_int", "EvaluationError"]
 
@@ -414,6 +414,8 @@ def sweep(x: Any, /, *, dtype: Any = None, frame: bool = False, **arrays: Any) -
     if missing:
         raise EvaluationError(f"sweep: no values given for {', '.join(missing)}")
     syms = sorted(subs, key=lambda s: s.name)
+    if any(_is_dask(v) for v in subs.values()):
+        return _sweep_dask(expr, syms, subs, want, frame)
     if not syms:
         if not expr.is_Integer:
             raise EvaluationError(f"sweep: {show(expr)} is not an integer")
@@ -450,6 +452,64 @@ def sweep(x: Any, /, *, dtype: Any = None, frame: bool = False, **arrays: Any) -
     cols = {s.name: np.broadcast_to(v, out.shape).ravel() for s, v in zip(syms, grids)}
     cols["value"] = out.ravel()
     return pd.DataFrame(cols)
+
+
+def _is_dask(values: Any) -> bool:
+    """Whether a grid is a dask array (duck-typed: this module does not import dask)."""
+    return type(values).__module__.split(".")[0] == "dask" and hasattr(values, "map_blocks")
+
+
+def _sweep_dask(expr: sp.Expr, syms: list, subs: dict, want: Any, frame: bool) -> Any:
+    """`sweep` on dask arrays: a lazy dask array whose every chunk is the NumPy `sweep` of the
+    chunks of the grids (broadcast against each other), so each chunk runs the same exact
+    integer code with the same overflow guard. The result's dtype must be known before any
+    chunk runs: int64 when the bound of every intermediate value over the whole grid fits
+    (the grids' largest magnitudes are computed first: one small reduction per grid), else
+    Python ints (``dtype=object``); ``dtype="int64"`` raises up front when it does not fit."""
+    try:
+        import dask
+        import dask.array as da
+    except ImportError:  # pragma: no cover - a dask array was passed, so dask is installed
+        raise MissingDependencyError("sweep on dask arrays needs dask: pip install "
+                                     "'layercalc[dask]'") from None
+    import numpy as np
+
+    if frame:
+        raise ArgumentError("sweep", "frame=True is not supported on dask arrays",
+                            "Build a dask DataFrame from the returned array, or compute it.")
+    grids = []
+    for s in syms:
+        g = subs[s]
+        if not _is_dask(g):
+            g = da.from_array(_grid(g, s), chunks=-1)
+        elif g.dtype.kind not in "iu":
+            raise ArgumentError("sweep", f"{s.name} must hold integers, not {g.dtype} (got a "
+                                "dask array)", "Use integer arrays, e.g. da.arange(1, 225).")
+        grids.append(g)
+    try:
+        shape = np.broadcast_shapes(*[g.shape for g in grids])
+    except ValueError as e:
+        raise ArgumentError("sweep", f"the grids of {', '.join(s.name for s in syms)} do not "
+                            f"broadcast together ({e})") from None
+    program = _Program(expr, syms)
+    lows, highs = dask.compute([g.min() if g.size else 0 for g in grids],
+                               [g.max() if g.size else 0 for g in grids])
+    top = program.bound({s: max(abs(int(lo)), abs(int(hi)))
+                         for s, lo, hi in zip(syms, lows, highs)})
+    fits = top <= int(np.iinfo(np.int64).max)
+    if want is not None and want != np.dtype(object) and not fits:
+        raise EvaluationError(
+            f"sweep: values on this grid may reach about 10**{_digits(top) - 1}, past int64 "
+            f"(9.2e18); pass dtype=object for exact Python integers (or dtype=None to choose)")
+    out_dtype = np.dtype(np.int64) if fits and want != np.dtype(object) else np.dtype(object)
+    names = [s.name for s in syms]
+
+    def block(*chunks: Any) -> Any:
+        return sweep(expr, dtype=out_dtype, **dict(zip(names, chunks)))
+
+    ndim = len(shape)
+    grids = [g.reshape((1,) * (ndim - g.ndim) + g.shape) if g.ndim < ndim else g for g in grids]
+    return da.map_blocks(block, *grids, dtype=out_dtype, meta=np.empty((0,) * ndim, out_dtype))
 
 
 def _dtype(dtype: Any) -> Any:

@@ -9,7 +9,9 @@ layer's path and the path that produced its input (einops' boundary wrapping).
 from __future__ import annotations
 
 import abc
+import gc
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from typing import Any, Union
 
@@ -313,6 +315,81 @@ class _Stop(Exception):
     """Raised inside a trace once the rows of ``up_to`` are complete."""
 
 
+#: (layer, input shapes, canonical, batch) -> (output shape, cost, assumptions): results of
+#: frozen layers, shared by every trace (repeated blocks cost once; a model analysed again, or
+#: another model with the same layers, replays them). Bounded: least recently used first out.
+_MEMO: dict = {}
+MEMO_SIZE = 8192
+
+
+_KEYS: dict = {}  # _Key -> itself: one key object per distinct layer value
+_IS_LAYER: dict = {}  # node class -> whether it is a Layer (else a container)
+_MEMOISABLE: dict = {}  # layer class -> whether its instances may be memoised
+
+
+def _memoisable(cls: type) -> bool:
+    """Only frozen dataclasses are memoised: their equality and hash are their fields' (a
+    mutable layer could change between calls)."""
+    params = getattr(cls, "__dataclass_params__", None)
+    ok = bool(params is not None and params.frozen and params.eq)
+    # a field left out of equality (compare=False) could still change a count
+    ok = ok and all(f.compare for f in dataclass_fields(cls))
+    _MEMOISABLE[cls] = ok
+    return ok
+
+
+class _Key:
+    """A layer as a memo key: its (field-wise) hash computed once and kept on the layer, so a
+    repeated call hashes one small object instead of every field of the dataclass."""
+
+    __slots__ = ("layer", "hash")
+
+    def __init__(self, layer: Layer) -> None:
+        self.layer, self.hash = layer, hash((type(layer), layer))
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is _Key and type(self.layer) is type(other.layer)
+                and self.layer == other.layer)
+
+
+def _key_of(layer: Layer) -> _Key:
+    """The layer's memo key (cached on the frozen instance, outside its fields; raises
+    TypeError for an unhashable field)."""
+    key = layer.__dict__.get("_memo_key")
+    if key is None:
+        key = _Key(layer)
+        if len(_KEYS) >= MEMO_SIZE:
+            _KEYS.clear()
+        # interned: equal layers share one key object, so memo lookups compare by identity
+        key = _KEYS.setdefault(key, key)
+        object.__setattr__(layer, "_memo_key", key)
+    return key
+
+
+def _memo_put(key: Any, value: tuple) -> None:
+    if len(_MEMO) >= MEMO_SIZE:
+        try:  # dicts keep insertion order: drop the oldest quarter
+            for k in list(_MEMO)[: MEMO_SIZE // 4]:
+                _MEMO.pop(k, None)
+        except RuntimeError:  # pragma: no cover - another thread resized it meanwhile
+            _MEMO.clear()
+    _MEMO[key] = value
+
+
+def clear_memo() -> None:
+    """Forget every memoised layer result (they are recomputed on the next trace)."""
+    _MEMO.clear()
+    _CANON.clear()
+    _KEYS.clear()
+
+
+#: floor/ceiling atom -> its canonical form, shared by every trace (bounded as `_MEMO`)
+_CANON: dict = {}
+
+
 class _Tracer:
     def __init__(self, batch: Dim, canonical: bool = True, up_to: str | None = None) -> None:
         self.batch = batch
@@ -321,7 +398,7 @@ class _Tracer:
         self.reached = False
         self.rows: list[Row] = []
         self.tied: set[str] = set()
-        self.canon: dict = {}  # symbolic size -> canonical form, shared across the trace
+        self.canon = _CANON  # symbolic size -> canonical form, shared across traces
         self.assumptions: list[Assumption] = []
         self.notes: list[str] = []
         self.shared: set[int] = set()  # ids of ops already called as graph nodes
@@ -344,7 +421,10 @@ class _Tracer:
         return subs
 
     def walk(self, node: Node, x: tuple, src: str, path: str) -> tuple[tuple, str]:
-        if isinstance(node, Layer):
+        leaf = _IS_LAYER.get(type(node))
+        if leaf is None:  # an ABC isinstance is slow: decide once per class
+            leaf = _IS_LAYER[type(node)] = isinstance(node, Layer)
+        if leaf:
             return self.leaf(node, [x], [src], path)
         return node._walk(self, x, src, path)
 
@@ -360,6 +440,50 @@ class _Tracer:
             if self.reached and not inside:
                 raise _Stop
             self.reached = self.reached or inside
+        once = once or getattr(layer, "per_forward", False)
+        cls = type(layer)
+        key = hit = None
+        if _MEMOISABLE.get(cls) or _memoisable(cls):
+            try:
+                key = (_key_of(layer), *xs, self.canonical, None if once else self.batch)
+                hit = _MEMO.get(key)
+            except TypeError:  # an unhashable field (a list in a custom layer): not memoised
+                key = None
+        if hit is None:
+            hit = self._compute(layer, xs, srcs, path, once)
+            if key is not None:
+                _memo_put(key, hit)
+        y, cost, rels = hit
+        rows = self.rows
+        if rels:
+            for rel in rels:
+                self.assumptions.append(Assumption(path or layer.kind.lower(), rel, len(rows),
+                                                   tuple(s or "the input" for s in srcs)))
+        side = False
+        if not count_params:
+            cost = replace(cost, params=0)
+        if self.share_depth or self.side_depth:
+            if self.share_depth:  # a repeated call of a shared layer: its weights are counted
+                cost = replace(cost, params=0, buffers=0)
+            if self.side_depth:  # a side output: its weights exist, it does not run
+                side = True
+                cost = Cost(params=cost.params, buffers=cost.buffers)
+        if len(xs) == 1:
+            inp, s0 = xs[0], srcs[0]
+            sources = (s0.row,) if type(s0) is _Src else (getattr(s0, "row", None),)
+            ports = (s0.port,) if type(s0) is _Src else (getattr(s0, "port", 0),)
+        else:
+            inp = tuple(xs)
+            sources = tuple(source_row(s) for s in srcs)
+            ports = tuple(source_port(s) for s in srcs)
+        row_path = path or layer.kind.lower()
+        rows.append(Row._of(row_path, layer, inp, y, cost, call, sources, ports, side, once))
+        return y, _Src.of(row_path, len(rows) - 1)
+
+    def _compute(self, layer: Layer, xs: list, srcs: list, path: str, once: bool) -> tuple:
+        """A layer's output shape, its cost (batched unless `once`) and its assumptions on
+        `xs`, canonical when the trace is: a pure function of (layer, inputs, canonical,
+        batch), which is what `_MEMO` keys."""
         try:
             y = layer.output_shape(*xs)
             cost = layer.cost(*xs)
@@ -375,36 +499,14 @@ class _Tracer:
                     return tuple(v if type(v) is int else as_count(v.xreplace(subs)) for v in s)
                 y = tuple(canon(s) for s in y) if multi else canon(y)
                 cost = cost.map(lambda e: e if type(e) is int else as_count(e.xreplace(subs)))
+        rels: tuple = ()
         if type(layer).assumptions is not _BASE_ASSUMPTIONS and not all(
                 type(v) is int for s in xs for v in s):
-            for rel in layer.assumptions(*xs):
-                rel = rel.xreplace(self._canonical_atoms_of(rel)) if self.canonical else rel
-                self.assumptions.append(Assumption(path or layer.kind.lower(), rel,
-                                                   len(self.rows), tuple(s or "the input"
-                                                                         for s in srcs)))
-        if not count_params:
-            cost = replace(cost, params=0)
-        side = False
-        if self.share_depth or self.side_depth:
-            if self.share_depth:  # a repeated call of a shared layer: its weights are counted
-                cost = replace(cost, params=0, buffers=0)
-            if self.side_depth:  # a side output: its weights exist, it does not run
-                side = True
-                cost = Cost(params=cost.params, buffers=cost.buffers)
-        once = once or getattr(layer, "per_forward", False)
+            rels = tuple(rel.xreplace(self._canonical_atoms_of(rel)) if self.canonical else rel
+                         for rel in layer.assumptions(*xs))
         if not once and not (type(self.batch) is int and self.batch == 1):
             cost = cost.batched(self.batch)
-        if len(xs) == 1:
-            inp, s0 = xs[0], srcs[0]
-            sources, ports = (getattr(s0, "row", None),), (getattr(s0, "port", 0),)
-        else:
-            inp = tuple(xs)
-            sources = tuple(source_row(s) for s in srcs)
-            ports = tuple(source_port(s) for s in srcs)
-        row_path = path or layer.kind.lower()
-        self.rows.append(Row._of(row_path, layer, inp, y, cost, call, sources, ports, side,
-                                  once))
-        return y, _Src.of(row_path, len(self.rows) - 1)
+        return y, cost, rels
 
     def _canonical_atoms_of(self, rel: Any) -> dict:
         subs = {}
@@ -495,11 +597,29 @@ def analyze(model: Node, input_shape: Any = None, batch: Dim = 1, *, name: str =
     if up_to is not None and not isinstance(up_to, str):
         raise LayerSpecError("analyze", f"up_to (={up_to!r}) must be a layer path (a string)")
     tracer = _Tracer(batch, canonical, up_to or None)
+    # The trace allocates a few objects per row and frees none: the cyclic garbage collector
+    # would scan every live object (SymPy's caches) many times over for nothing. Paused for
+    # the trace (reference counting still frees everything), restored after.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         y, ysrc = _trace(tracer, model, x, many)
     except _Stop:
         y = tracer.rows[-1].output_shape
         ysrc = _Src.of(tracer.rows[-1].path, len(tracer.rows) - 1)
+    except BaseException:
+        if collecting:
+            gc.enable()
+        raise
+    try:
+        return _report(tracer, model, x, y, ysrc, batch, name, up_to)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _report(tracer: _Tracer, model: Node, x: Any, y: Any, ysrc: Any, batch: Dim, name: str,
+            up_to: str | None) -> Report:
     if up_to and not tracer.reached:
         known = dict.fromkeys(p for r in tracer.rows for p in _prefixes(r.path))
         raise UnknownNameError("layer path (up_to)", up_to, known)

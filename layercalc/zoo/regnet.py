@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import numpy as np
-
 from ..blocks import AnyStage, Conv2dNormActivation, make_divisible
 from ..errors import LayerSpecError
 from ..layers import AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, ReLU
@@ -21,9 +19,6 @@ __all__ = ["BlockParams", "regnet"] + [
     f"regnet_{s}" for s in ("y_400mf", "y_800mf", "y_1_6gf", "y_3_2gf", "y_8gf", "y_16gf",
                             "y_32gf", "y_128gf", "x_400mf", "x_800mf", "x_1_6gf", "x_3_2gf",
                             "x_8gf", "x_16gf", "x_32gf")]
-
-_F32 = np.float32
-
 
 @dataclass(frozen=True)
 class BlockParams:
@@ -74,6 +69,9 @@ class BlockParams:
                                  "and w_m > 1 (torchvision: 'Invalid RegNet settings')")
         if not (isinstance(depth, int) and depth >= 1):
             raise LayerSpecError("BlockParams", f"depth (={depth!r}) must be a positive integer")
+        import numpy as np  # here, not at import: `import layercalc` leaves numpy for first use
+
+        _F32 = np.float32
         with np.errstate(all="ignore"):
             # float32 throughout, as torch.arange(depth) * w_a + w_0 and the ops after it
             widths_cont = np.arange(depth).astype(_F32) * _F32(w_a) + _F32(w_0)
