@@ -159,3 +159,13 @@ def test_random_stacks_equal_direct_layercalc(convs, out, bias, size):
     assert [(x.cost.params, x.cost.macs, x.output_shape) for x in r.rows] == \
         [(x.cost.params, x.cost.macs, x.output_shape) for x in d.rows]
     assert r.total.params == sum(p.numel() for p in tnet.parameters())
+
+
+def test_docs_page_examples_run():
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "import-torch.md"
+    result = doctest.testfile(str(page), module_relative=False, report=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0, result
