@@ -73,6 +73,13 @@ def _conv(cls: type) -> Callable[[Any], Any]:
     return build
 
 
+def _convt(cls: type) -> Callable[[Any], Any]:
+    return lambda m: cls(m.in_channels, m.out_channels, _pair(m.kernel_size),
+                         stride=_pair(m.stride), padding=_pair(m.padding),
+                         output_padding=_pair(m.output_padding), groups=m.groups,
+                         bias=m.bias is not None, dilation=_pair(m.dilation))
+
+
 def _bn(cls: type) -> Callable[[Any], Any]:
     return lambda m: cls(m.num_features, eps=m.eps, affine=m.affine,
                          track_running_stats=m.track_running_stats)
@@ -96,6 +103,17 @@ def _builtin_modules() -> None:
                                            padding=_pair(m.padding), ceil_mode=m.ceil_mode,
                                            count_include_pad=m.count_include_pad),
         "AdaptiveAvgPool2d": lambda m: L.AdaptiveAvgPool2d(_pair(m.output_size)),
+        "AdaptiveAvgPool1d": lambda m: L.AdaptiveAvgPool1d(_pair(m.output_size)),
+        "AdaptiveMaxPool2d": lambda m: L.AdaptiveMaxPool2d(_pair(m.output_size)),
+        "ConvTranspose1d": _convt(L.ConvTranspose1d), "ConvTranspose2d": _convt(L.ConvTranspose2d),
+        "ConvTranspose3d": _convt(L.ConvTranspose3d),
+        "LayerNorm": lambda m: L.LayerNorm(tuple(m.normalized_shape), eps=m.eps,
+                                           elementwise_affine=m.elementwise_affine,
+                                           bias=m.bias is not None),
+        "GroupNorm": lambda m: L.GroupNorm(m.num_groups, m.num_channels, eps=m.eps,
+                                           affine=m.affine),
+        "LeakyReLU": lambda m: L.LeakyReLU(m.negative_slope),
+        "Softmax": lambda m: L.Softmax(m.dim),
     })
 
 
@@ -124,12 +142,57 @@ def _functions(torch: Any) -> dict[Any, tuple[Callable[..., Any], str]]:
         F.gelu: (lambda a, k: L.GELU(), "functional"),
         F.silu: (lambda a, k: L.SiLU(), "functional"),
         torch.sigmoid: (lambda a, k: L.Sigmoid(), "functional"),
+        operator.matmul: (lambda a, k: L.MatMul(), "operator"),
+        torch.matmul: (lambda a, k: L.MatMul(), "functional"),
+        torch.cat: (lambda a, k: _cat(a, k), "functional"),
+        torch.mean: (lambda a, k: L.Mean(_pair(_get(a, k, 1, "dim")), _get(a, k, 2, "keepdim",
+                                                                            False)),
+                     "functional"),
+        F.softmax: (lambda a, k: L.Softmax(_get(a, k, 1, "dim")), "functional"),
+        torch.softmax: (lambda a, k: L.Softmax(_get(a, k, 1, "dim")), "functional"),
+        torch.transpose: (lambda a, k: L.Transpose(a[1], a[2]), "functional"),
+        torch.permute: (lambda a, k: L.Permute(list(_get(a, k, 1, "dims"))), "functional"),
+        torch.chunk: (lambda a, k: _chunk(a, k), "functional"),
         F.adaptive_avg_pool2d: (lambda a, k: L.AdaptiveAvgPool2d(
             _pair(k.get("output_size", a[1] if len(a) > 1 else None))), "functional"),
     }
 
 
-_METHODS = {"relu": lambda a, k: L.ReLU(), "sigmoid": lambda a, k: L.Sigmoid(),
+def _get(a: tuple, k: dict, i: int, key: str, default: Any = None) -> Any:
+    return k[key] if key in k else (a[i] if len(a) > i else default)
+
+
+def _free(d: Any) -> Any:
+    """A PyTorch dim of the batched tensor as the batch-free dim of function-style layers
+    (None for the batch itself, which they cannot take)."""
+    if not isinstance(d, int) or isinstance(d, bool) or d == 0:
+        return None
+    return d - 1 if d > 0 else d
+
+
+def _cat(a: tuple, k: dict) -> Any:
+    d = _free(_get(a, k, 1, "dim", 0))
+    return None if d is None else L.Concat(d)
+
+
+def _chunk(a: tuple, k: dict) -> Any:
+    d = _free(_get(a, k, 2, "dim", 0))
+    return None if d is None or not isinstance(a[1], int) else L.Chunk(a[1], d)
+
+
+def _permute_method(a: tuple, k: dict) -> Any:
+    dims = a[1] if len(a) == 2 and isinstance(a[1], (tuple, list)) else a[1:]
+    return L.Permute(list(dims))
+
+
+_METHODS = {
+    "mean": lambda a, k: L.Mean(_pair(_get(a, k, 1, "dim")), _get(a, k, 2, "keepdim", False)),
+    "softmax": lambda a, k: L.Softmax(_get(a, k, 1, "dim")),
+    "transpose": lambda a, k: L.Transpose(a[1], a[2]),
+    "permute": _permute_method,
+    "chunk": lambda a, k: _chunk(a, k),
+    "contiguous": lambda a, k: L.Identity(),
+"relu": lambda a, k: L.ReLU(), "sigmoid": lambda a, k: L.Sigmoid(),
             "flatten": lambda a, k: L.Flatten(k.get("start_dim", a[1] if len(a) > 1 else 0))
             if k.get("start_dim", a[1] if len(a) > 1 else 0) != 0 else None}
 
@@ -225,6 +288,55 @@ def _function_name(t: Any) -> str:
     return f"{mod}.{name}"
 
 
+class _Marker:
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return self.what
+
+
+#: values of fx nodes that are not tensors: the batch size (``x.size(0)``, ``x.shape[0]``)
+#: and a whole shape (``x.shape``, ``x.size()``); only reshape/view sizes may use them
+_BATCH, _SHAPE = _Marker("batch size"), _Marker("shape")
+
+
+def _marker(node: Any, vals: list) -> Any:
+    a = node.args
+    if node.op == "call_method" and node.target == "size":
+        if len(a) == 1 and not node.kwargs:
+            return _SHAPE
+        return _BATCH if _get(a, node.kwargs, 1, "dim") == 0 else None
+    if node.op == "call_function" and node.target is operator.getitem and vals and \
+            vals[0] is _SHAPE and a[1] == 0:
+        return _BATCH
+    return None
+
+
+def _reshape(node: Any, env: dict) -> Any:
+    """``x.view(B, ...)`` / ``x.reshape(B, ...)`` with a batch-relative first size (``x.size(0)``,
+    ``x.shape[0]`` or -1 when the rest is fixed): `Reshape` of the rest; else None (opaque)."""
+    sizes = node.args[1] if len(node.args) == 2 and isinstance(node.args[1], (tuple, list)) \
+        else node.args[1:]
+    if not sizes:
+        return None
+    first = env.get(sizes[0].name) if hasattr(sizes[0], "name") else sizes[0]
+    rest = sizes[1:]
+    if first is not _BATCH or not rest or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in rest):
+        return None
+    return L.Reshape(*rest)
+
+
+def _getitem(index: Any) -> Any:
+    """``x[:, ...]``: `Getitem` of the batch-free index (the batch axis kept whole)."""
+    index = index if isinstance(index, tuple) else (index,)
+    if not index or index[0] != slice(None) or any(hasattr(i, "name") or i is None
+                                                   for i in index):
+        return None
+    return L.Getitem(index[1:])
+
+
 def _scope_path(node: Any) -> str:
     """A function node's report path: the module that called it, then the function's name
     (``layer1.0.add``), as the zoo names its operator rows."""
@@ -253,7 +365,23 @@ def _build(torch: Any, gm: Any, module: Any, shape: tuple, sample: tuple, label:
         if node.op == "output":
             out = env[node.args[0].name] if hasattr(node.args[0], "name") else None
             break
-        tensors = [env[a.name] for a in node.args if hasattr(a, "name") and a.name in env]
+        refs = [a for a in node.args if hasattr(a, "name")] + [
+            b for a in node.args if isinstance(a, (tuple, list)) for b in a if hasattr(b, "name")]
+        vals = [env.get(a.name) for a in refs]
+        if any(v is _BATCH or v is _SHAPE for v in vals) or (
+                node.op == "call_method" and node.target == "size"):
+            marker = _marker(node, vals)
+            if marker is not None:
+                env[node.name] = marker
+                continue
+        tensors = [v for v in vals if v is not None and v is not _BATCH and v is not _SHAPE]
+        if node.op == "call_function" and node.target is getattr and node.args[1:] == ("shape",):
+            env[node.name] = _SHAPE
+            continue
+        if node.op in ("call_function", "call_method") and node.target in (
+                operator.getitem, "__getitem__") and tensors and isinstance(tensors[0], tuple):
+            env[node.name] = tensors[0][node.args[1]]  # one piece of chunk/split
+            continue
         layer, call, path = None, "module", _scope_path(node)
         if node.op == "call_module":
             m = mods[node.target]
@@ -264,12 +392,14 @@ def _build(torch: Any, gm: Any, module: Any, shape: tuple, sample: tuple, label:
                 layer = built[node.target]
             elif fn is not None:
                 layer = fn(m)
-            for p in list(m.parameters()) + list(m.buffers()):
-                seen_params.add(id(p))
         elif node.op == "call_function":
             entry = funcs.get(node.target)
-            if entry is not None and len(tensors) == sum(hasattr(a, "name") for a in node.args):
+            if node.target is operator.getitem and tensors:
+                layer, call = _getitem(node.args[1]), "operator"
+            elif entry is not None and len(tensors) == len(refs):
                 layer, call = entry[0](node.args, node.kwargs), entry[1]
+        elif node.op == "call_method" and node.target in ("view", "reshape") and tensors:
+            layer, call = _reshape(node, env), "functional"
         elif node.op == "call_method":
             maker = _METHODS.get(node.target)
             if maker is not None:
@@ -284,6 +414,8 @@ def _build(torch: Any, gm: Any, module: Any, shape: tuple, sample: tuple, label:
                 "operator" if getattr(node.target, "__module__", "") == "_operator"
                 else "functional")
         if node.op == "call_module":
+            seen_params.update(id(t) for t in (*mods[node.target].parameters(),
+                                               *mods[node.target].buffers()))
             built[node.target] = layer
         if not tensors:
             raise GraphError(f"from_torch: {path} ({label}) takes no tensor input")
@@ -301,8 +433,9 @@ def _opaque(torch: Any, node: Any, mods: dict, tensors: list, shape: tuple, samp
     if node.op == "call_module":
         m = mods[node.target]
         op = f"{type(m).__module__}.{type(m).__qualname__}"
-        params = sum(p.numel() for p in m.parameters())
-        buffers = sum(b.numel() for b in m.buffers())
+        # a tensor shared with a module seen before is counted there (once)
+        params = sum(p.numel() for p in m.parameters() if id(p) not in seen)
+        buffers = sum(b.numel() for b in m.buffers() if id(b) not in seen)
     else:
         op = _function_name(node.target)
         params = buffers = 0
