@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import pytest
+import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -69,6 +70,49 @@ def test_flopcountermode_equals_real_module(size):
     r = lc.analyze(lc.from_torch(m, (3, size, size)), (3, size, size))
     with torch.no_grad():
         assert r.flops("flopcountermode") == _fcm(m, torch.zeros(1, 3, size, size))
+
+
+class Mix(nn.Module):
+    """Functional calls and operators: flatten, transpose, chunk, @, softmax, +, cat, mean,
+    view with a batch-relative size."""
+
+    def __init__(self, c=8, d=16):
+        super().__init__()
+        self.stem = nn.Conv2d(3, c, 3, padding=1)
+        self.norm = nn.LayerNorm(c)
+        self.qkv = nn.Linear(c, 3 * d)
+        self.out = nn.Linear(d, c)
+        self.gn = nn.GroupNorm(2, c)
+
+    def forward(self, x):
+        x = self.gn(self.stem(x))
+        b = x.size(0)
+        t = x.flatten(2).transpose(1, 2)  # (B, HW, C)
+        q, k, v = self.qkv(self.norm(t)).chunk(3, dim=-1)
+        a = (q @ k.transpose(1, 2)).softmax(dim=-1)
+        y = self.out(a @ v) + t
+        y = torch.cat([y, t], dim=2).mean(dim=1)
+        return y.view(b, 4, -1)
+
+
+@pytest.mark.parametrize("size", [4, 6, 7])
+def test_functional_and_operator_model_equals_flopcountermode(size):
+    m = Mix().eval()
+    r = lc.analyze(lc.from_torch(m, (3, size, size)), (3, size, size))
+    with torch.no_grad():
+        assert r.flops("flopcountermode") == _fcm(m, torch.zeros(1, 3, size, size))
+    assert r.total.params == sum(p.numel() for p in m.parameters())
+    assert "Opaque" not in {row.kind for row in r.rows}
+    calls = {row.kind: row.call for row in r.rows}
+    assert (calls["MatMul"], calls["Add"], calls["Softmax"], calls["Linear"]) == (
+        "operator", "operator", "functional", "module")
+
+
+def test_functional_model_symbolic_substitutes_to_numeric():
+    sym = lc.analyze(lc.from_torch(Mix(), (3, H, W)), (3, H, W))
+    num = lc.analyze(lc.from_torch(Mix(), (3, 6, 5)), (3, 6, 5))
+    for conv in ("exact", "flopcountermode"):
+        assert sp.sympify(sym.flops(conv)).subs({H: 6, W: 5}) == num.flops(conv)
 
 
 class Spectral(nn.Module):
