@@ -145,6 +145,7 @@ def _functions(torch: Any) -> dict[Any, tuple[Callable[..., Any], str]]:
         operator.matmul: (lambda a, k: L.MatMul(), "operator"),
         torch.matmul: (lambda a, k: L.MatMul(), "functional"),
         torch.cat: (lambda a, k: _cat(a, k), "functional"),
+        torch.concat: (lambda a, k: _cat(a, k), "functional"),
         torch.mean: (lambda a, k: L.Mean(_pair(_get(a, k, 1, "dim")), _get(a, k, 2, "keepdim",
                                                                             False)),
                      "functional"),
@@ -172,6 +173,8 @@ def _free(d: Any) -> Any:
 
 def _cat(a: tuple, k: dict) -> Any:
     d = _free(_get(a, k, 1, "dim", 0))
+    if d is not None and isinstance(a[0], (tuple, list)) and len(a[0]) == 1:
+        return L.Identity()  # torch.cat of one tensor: a copy of it, as the zoo's one-input merge
     return None if d is None else L.Concat(d)
 
 

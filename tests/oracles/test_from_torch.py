@@ -49,6 +49,28 @@ def test_twin_report_equals_zoo_row_by_row(name):
     assert r.output_shape == z.output_shape
 
 
+def _working_rows(report):
+    return [(r.path, r.kind, r.cost.params, r.cost.macs) for r in report.rows
+            if r.cost.params or r.cost.macs]
+
+
+@pytest.mark.parametrize("name", ["densenet121", "efficientnet_b0"])
+def test_twin_with_structural_rows_equal_on_working_rows(name):
+    """These zoo models have zero-cost structural rows (``denselayer1.input``, the SE
+    block's ``input``) where the twin has a ``cat`` or none: compared on every row with
+    params or MACs, row by row, plus totals under three conventions."""
+    import twins_cnn as tc
+
+    m = (tc.MODEL_BUILDERS["densenet121"] if name == "densenet121" else tm.efficientnet_b0)()
+    shape = (3, 64, 64)
+    r = lc.analyze(lc.from_torch(m.eval(), shape), shape)
+    z = lc.analyze(getattr(lc.zoo, name)(), shape)
+    assert _working_rows(r) == _working_rows(z)
+    assert r.total.params == sum(p.numel() for p in m.parameters()) == z.total.params
+    for conv in ("macs", "exact", "flopcountermode"):
+        assert r.flops(conv) == z.flops(conv), conv
+
+
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
 def test_twin_symbolic_closed_form_equals_zoo(name):
     r = lc.analyze(lc.from_torch(getattr(tm, name)(), (3, H, W)), (3, H, W))
