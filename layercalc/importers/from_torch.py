@@ -24,7 +24,7 @@ from typing import Any
 import sympy as sp
 
 from .. import layers as L
-from ..dims import as_dim
+from ..dims import as_dim, to_expr
 from ..errors import ArgumentError, GraphError, LayerCalcError, MissingDependencyError
 from ..graph import Graph, Input
 
@@ -220,8 +220,18 @@ def _trace(torch: Any, module: Any, label: str) -> Any:
 
 
 def _numeric(shape: tuple) -> tuple[int, ...]:
-    return tuple(v if type(v) is int else int(sp.sympify(v).subs(
-        {s: _SAMPLE for s in sp.sympify(v).free_symbols})) for v in shape)
+    """The sample input: every symbol of `shape` replaced by `_SAMPLE`."""
+    out = []
+    for v in shape:
+        if type(v) is not int:
+            e = to_expr(v)
+            v = e.xreplace({s: sp.Integer(_SAMPLE) for s in e.free_symbols})
+            if not (v.is_Integer and v >= 1):
+                raise ArgumentError("from_torch", f"input size {e} at {_SAMPLE} per symbol is "
+                                    f"{v}, not a positive integer")
+            v = int(v)
+        out.append(v)
+    return tuple(out)
 
 
 def from_torch(module: Any, input_shape: Any, *, name: str | None = None) -> Graph:
