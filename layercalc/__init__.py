@@ -96,6 +96,8 @@ from .symbolic import ratio as ratio
 from .symbolic import sensitivity as sensitivity
 from .symbolic import solve_budget as solve_budget
 from .symbols import symbols as symbols
+from .importers import from_torch as from_torch
+from .importers import register_torch as register_torch
 from .serving import INFERENCE_PROFILES as INFERENCE_PROFILES
 from .serving import InferenceReport as InferenceReport
 from .serving import Stage as Stage
@@ -160,6 +162,6 @@ __all__ = [
     "Communication", "Parallelism", "StepTime", "TrainingMemory", "TrainingReport",
     "TrainingRow", "training", "published",
     "Graph", "GraphNode", "GraphError", "Input", "Tensor", "apply", "cat", "chunk", "split",
-    "stack", "dim", "dims", "choice", "flag",
+    "stack", "dim", "dims", "choice", "flag", "from_torch", "register_torch",
     *layers.__all__[3:],
 ]

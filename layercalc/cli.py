@@ -71,7 +71,9 @@ def _one_batch(text: str) -> Any:
     return sizes[0]
 
 
-def _load_model(spec: str) -> tuple[Any, str]:
+def _load_model(spec: str, args: argparse.Namespace | None = None) -> tuple[Any, str]:
+    if ":" in spec and _is_torch_spec(spec):
+        return _load_torch(spec, args)
     if ":" in spec and spec.split(":", 1)[0].endswith(".py"):
         file, func = spec.split(":", 1)
         path = Path(file)
@@ -81,6 +83,11 @@ def _load_model(spec: str) -> tuple[Any, str]:
         if mod_spec is None or mod_spec.loader is None:
             raise ParseError(f"model file {file!r} cannot be loaded as a Python module")
         module = importlib.util.module_from_spec(mod_spec)
+        import sys
+
+        folder = str(path.resolve().parent)  # the file may import its neighbours
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
         try:  # the file is trusted code (SECURITY.md); its errors become one line
             mod_spec.loader.exec_module(module)
         except LayerCalcError:
@@ -95,7 +102,7 @@ def _load_model(spec: str) -> tuple[Any, str]:
             raise ParseError(f"{file}:{func} is not callable (it is {type(build).__name__} "
                              f"{show(build)}); name a function returning a model")
         try:
-            return build(), func
+            return _maybe_torch(build(), f"{file}:{func}", args), func
         except LayerCalcError:
             raise
         except Exception as e:  # noqa: BLE001
@@ -103,6 +110,51 @@ def _load_model(spec: str) -> tuple[Any, str]:
     from .zoo import get_model
 
     return get_model(spec)(), spec
+
+
+def _is_torch_spec(spec: str) -> bool:
+    """``pkg.module:factory`` (a dotted module, not a file): a factory of a torch module."""
+    mod, _, func = spec.partition(":")
+    return not mod.endswith(".py") and all(p.isidentifier() for p in mod.split(".")) and \
+        func.isidentifier()
+
+
+def _maybe_torch(model: Any, where: str, args: argparse.Namespace | None) -> Any:
+    """A torch ``nn.Module`` returned by a factory, imported with `from_torch` at ``--input``
+    (required: a torch module declares no input size); anything else unchanged."""
+    if not any(c.__module__.startswith("torch.nn") for c in type(model).__mro__):
+        return model
+    if args is None or getattr(args, "input", None) is None:
+        raise ParseError(f"{where} returned a PyTorch module ({type(model).__name__}); give "
+                         "its batch-free input shape with --input (e.g. --input 3x224x224)")
+    from .importers import from_torch
+
+    return from_torch(model, parse_dims(args.input, "--input"), name=where.split(":")[-1])
+
+
+def _load_torch(spec: str, args: argparse.Namespace | None) -> tuple[Any, str]:
+    """``pkg.module:factory``: import the module (trusted code, SECURITY.md; the current
+    folder on sys.path), call the factory, import the torch module it returns."""
+    import sys
+
+    mod_name, _, func = spec.partition(":")
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = importlib.import_module(mod_name)
+    except Exception as e:  # noqa: BLE001  ImportError or the module's own error: one line
+        raise LayerCalcError(f"cannot import {mod_name!r} for {spec}: {type(e).__name__}: "
+                             f"{e}") from None
+    build = getattr(module, func, None)
+    if not callable(build):
+        raise ParseError(f"{mod_name} has no function {func!r}")
+    try:
+        model = build()
+    except LayerCalcError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise LayerCalcError(f"{spec}() raised {type(e).__name__}: {e}") from None
+    return _maybe_torch(model, spec, args), func
 
 
 def _input_shape(args: argparse.Namespace, model: Any = None) -> tuple:
@@ -209,7 +261,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _summary(args: argparse.Namespace) -> str:
     _check_positive(args, "depth")
-    model, name = _load_model(args.model)
+    model, name = _load_model(args.model, args)
     shape = _input_shape(args, model)
     batch = _one_batch(args.batch)
     conv = get_convention(args.convention)
@@ -226,7 +278,7 @@ def _summary(args: argparse.Namespace) -> str:
 def _compare(args: argparse.Namespace) -> str:
     from .compare import compare
 
-    model, name = _load_model(args.model)
+    model, name = _load_model(args.model, args)
     shape = _input_shape(args, model)
     batch = _one_batch(args.batch)
     names = None
@@ -258,7 +310,7 @@ def _roofline(args: argparse.Namespace) -> str:
     from .table import Table
 
     _check_positive(args, "top", "depth")
-    model, name = _load_model(args.model)
+    model, name = _load_model(args.model, args)
     shape = _input_shape(args, model)
     batches = parse_dims(args.batch, "--batch")
     hw = get_hardware(args.hardware)
@@ -386,7 +438,7 @@ def _train(args: argparse.Namespace) -> str:
     from .training import Parallelism, training
 
     _check_positive(args, "depth")
-    model, name = _load_model(args.model)
+    model, name = _load_model(args.model, args)
     shape = _input_shape(args)
     (batch,) = parse_dims(args.batch, "--batch")
     recompute: Any = args.recompute

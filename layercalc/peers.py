@@ -776,7 +776,8 @@ class ToolConvention:
 
     def uncounted(self, report: Any) -> dict[str, Dim]:
         """Layer kinds with work (exact FLOPs > 0) that this tool counts as 0, with that work
-        under the ``exact`` convention, so a report can say what the tool left out."""
+        under the ``exact`` convention, so a report can say what the tool left out; and the
+        unknown work of opaque nodes (`layercalc.Opaque`), by op kind (``"opaque:<op>"``)."""
         exact = BASE_CONVENTIONS["exact"]
         out: dict[str, list] = {}
         for row, v in zip(report.rows, self.row_values(report)):
@@ -784,6 +785,9 @@ class ToolConvention:
                 work = exact.flops(row.cost)
                 if not (type(work) is int and work == 0):
                     out.setdefault(row.kind, []).append(work)
+                for kind, n in row.cost.ops.items():  # an opaque node's unknown work, by op
+                    if kind.startswith("opaque:"):   # (layers.opaque; exact weights it 0)
+                        out.setdefault(kind, []).append(n)
         return {k: as_count(sum(v)) for k, v in out.items()}
 
 

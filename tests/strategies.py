@@ -165,8 +165,21 @@ def resize_layers(draw, cls):
     return cls(**kw)
 
 
+@st.composite
+def opaque_layers(draw):
+    """Opaque: an op name and one output shape or several (or junk in either)."""
+    entry = st.one_of(st.integers(1, 9), st.sampled_from(SYMBOLIC), st.sampled_from(JUNK))
+    shape = st.lists(entry, min_size=0, max_size=3).map(tuple)
+    out = draw(st.one_of(shape, shape, st.lists(shape, min_size=1, max_size=3).map(tuple),
+                         st.sampled_from(JUNK)))
+    op = draw(st.sampled_from(["torch.fft.rfft2", "onnx::DFT", "", None, 3, "a\nb"]))
+    kw = {} if draw(st.booleans()) else {"params": draw(entry)}
+    return lc.Opaque(op, out, **kw)
+
+
 #: Layers whose constructor arguments are not just their dataclass fields.
 STRUCTURED = {
+    "Opaque": opaque_layers(),
     "Reshape": reshape_layers(),
     "Upsample": resize_layers(lc.Upsample),
     "UpsamplingNearest2d": resize_layers(lc.UpsamplingNearest2d),

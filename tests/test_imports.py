@@ -19,7 +19,7 @@ ORDER = [
     "cost", "conventions", "peers", "registry", "layers", "backward", "report", "network",
     "graph", "{compare, blocks, transformer, symbolic, evaluate, hardware, memory, printouts}",
     "vision", "{moe, ssm}", "quant", "roofline", "{fuse, plot, training, published}", "zoo",
-    "serving", "cli",
+    "importers", "serving", "cli",
 ]
 #: modules allowed to import lazily inside functions: the CLI (it imports only what a command
 #: needs, for start-up time)

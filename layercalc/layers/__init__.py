@@ -108,5 +108,6 @@ from .routing import ExpertCombine as ExpertCombine
 from .routing import TopKRouting as TopKRouting
 from .ssm import CausalConv1d as CausalConv1d
 from .ssm import SelectiveScan as SelectiveScan
+from .opaque import Opaque as Opaque
 
 __all__ = ["Layer", "LAYERS", "get_layer", *sorted(LAYERS)]
