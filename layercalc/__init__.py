@@ -98,6 +98,7 @@ from .symbolic import solve_budget as solve_budget
 from .symbols import symbols as symbols
 from .importers import from_torch as from_torch
 from .importers import register_torch as register_torch
+from .importers import from_hf_config as from_hf_config
 from .serving import INFERENCE_PROFILES as INFERENCE_PROFILES
 from .serving import InferenceReport as InferenceReport
 from .serving import Stage as Stage
@@ -162,6 +163,6 @@ __all__ = [
     "Communication", "Parallelism", "StepTime", "TrainingMemory", "TrainingReport",
     "TrainingRow", "training", "published",
     "Graph", "GraphNode", "GraphError", "Input", "Tensor", "apply", "cat", "chunk", "split",
-    "stack", "dim", "dims", "choice", "flag", "from_torch", "register_torch",
+    "stack", "dim", "dims", "choice", "flag", "from_torch", "register_torch", "from_hf_config",
     *layers.__all__[3:],
 ]

@@ -71,7 +71,17 @@ def _one_batch(text: str) -> Any:
     return sizes[0]
 
 
+def _load_hf(spec: str) -> tuple[Any, str]:
+    """A Hugging Face ``config.json`` (`layercalc.from_hf_config`); its input is token ids,
+    ``--input T`` (the sequence length), default 2048."""
+    from .importers import from_hf_config
+
+    return from_hf_config(spec), Path(spec).name
+
+
 def _load_model(spec: str, args: argparse.Namespace | None = None) -> tuple[Any, str]:
+    if spec.endswith(".json"):
+        return _load_hf(spec)
     if ":" in spec and _is_torch_spec(spec):
         return _load_torch(spec, args)
     if ":" in spec and spec.split(":", 1)[0].endswith(".py"):
@@ -166,6 +176,8 @@ def _input_shape(args: argparse.Namespace, model: Any = None) -> tuple:
         return parse_dims(args.input, "--input")
     from .zoo import DEFAULT_INPUTS, WEIGHTS_INPUTS
 
+    if args.model.endswith(".json"):  # a Hugging Face config: token ids at its context length
+        return getattr(model, "hf_input", (2048,))
     declared = getattr(model, "input_shape", None)
     if args.model not in DEFAULT_INPUTS and isinstance(declared, tuple):
         return declared

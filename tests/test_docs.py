@@ -18,7 +18,7 @@ DOCS = ROOT / "docs"
 # elsewhere join the list when they have runnable examples)
 PAGES = ["index.md", "getting-started.md", "output.md", "guide/layers.md",
          "guide/networks.md", "guide/conventions.md", "guide/symbolic.md",
-         "guide/memory-roofline.md", "training.md", "inference.md"]
+         "guide/memory-roofline.md", "training.md", "inference.md", "import-hf.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)
