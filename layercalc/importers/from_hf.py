@@ -42,7 +42,7 @@ _GPT2_IGNORED = frozenset({
     "n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_type", "summary_use_proj",
     "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
     "scale_attn_weights", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn",
-    "task_specific_params", "tie_word_embeddings", "n_positions_", "add_cross_attention",
+    "task_specific_params", "tie_word_embeddings", "add_cross_attention",
 })
 _BERT_IGNORED = frozenset({
     "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout",
