@@ -77,3 +77,20 @@ def test_cli_summary_of_a_config_json(tmp_path, capsys):
     (tmp_path / "t5.json").write_text('{"model_type": "t5"}')
     assert main(["summary", str(tmp_path / "t5.json")]) == 2
     assert "unknown Hugging Face model_type 't5'" in capsys.readouterr().err
+
+
+def test_zoo_gpt2_takes_a_config_dict():
+    # the keys of openai-community/gpt2's config.json (its sizes are GPT2Config's defaults)
+    cfg = {"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"],
+           "attn_pdrop": 0.1, "bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256,
+           "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "gpt2",
+           "n_ctx": 1024, "n_embd": 768, "n_head": 12, "n_layer": 12, "n_positions": 1024,
+           "resid_pdrop": 0.1, "summary_activation": None, "summary_first_dropout": 0.1,
+           "summary_proj_to_labels": True, "summary_type": "cls_index",
+           "summary_use_proj": True, "task_specific_params": {"text-generation": {}},
+           "vocab_size": 50257}
+    assert lc.analyze(lc.zoo.gpt2(**cfg), (1024,)).total.params == 124_439_808
+    with pytest.raises(lc.LayerSpecError, match="'n_experts'"):
+        lc.zoo.gpt2(n_experts=8)
+    with pytest.raises(lc.LayerSpecError, match="tie_word_embeddings"):
+        lc.zoo.gpt2(tie_word_embeddings=False)

@@ -30,6 +30,7 @@ from .. import zoo
 from ..dims import as_dim
 from ..errors import ArgumentError, LayerSpecError, ParseError, UnknownNameError
 from ..zoo._config import HF_IGNORED
+from ..zoo.gpt2 import GPT2_HF_IGNORED
 
 __all__ = ["from_hf_config", "HF_MODEL_TYPES"]
 
@@ -38,12 +39,7 @@ _MISTRAL = dict(intermediate_size=14336, num_key_value_heads=8, rms_norm_eps=1e-
                 sliding_window=4096)
 
 #: Per-type keys that change no parameter or operation count.
-_GPT2_IGNORED = frozenset({
-    "n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_type", "summary_use_proj",
-    "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
-    "scale_attn_weights", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn",
-    "task_specific_params", "tie_word_embeddings", "add_cross_attention",
-})
+_GPT2_IGNORED = GPT2_HF_IGNORED | {"tie_word_embeddings", "add_cross_attention"}
 _BERT_IGNORED = frozenset({
     "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout",
     "position_embedding_type", "gradient_checkpointing", "is_decoder", "add_cross_attention",

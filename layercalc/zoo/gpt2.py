@@ -41,15 +41,25 @@ from collections import OrderedDict
 from typing import Any
 
 from ..errors import LayerSpecError
+from ._config import HF_IGNORED
 from ..layers import Dropout, Embedding, LayerNorm, Linear, PositionalEmbedding
 from ..network import Sequential, Tied
 from ..transformer import GPT2Block
 
-__all__ = ["gpt2", "gpt2_medium", "gpt2_large", "gpt2_xl", "GPT2_SIZES",
+__all__ = ["gpt2", "gpt2_medium", "gpt2_large", "gpt2_xl", "GPT2_SIZES", "GPT2_HF_IGNORED",
            "kaplan_forward_flops"]
 
 #: Radford et al. 2019 Table 2 / HF configs of openai-community/gpt2{,-medium,-large,-xl}:
 #: (n_layer, n_embd, n_head).
+#: ``GPT2Config`` keys that change no count (dropout, the sequence-summary head's settings,
+#: attention scaling switches); `gpt2` accepts and ignores them, so ``gpt2(**config)`` works.
+GPT2_HF_IGNORED = frozenset({
+    "n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_type", "summary_use_proj",
+    "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
+    "scale_attn_weights", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn",
+    "task_specific_params",
+})
+
 GPT2_SIZES = {"small": (12, 768, 12), "medium": (24, 1024, 16), "large": (36, 1280, 20),
               "xl": (48, 1600, 25)}
 
@@ -58,7 +68,7 @@ def gpt2(size: str = "small", *, vocab_size: Any = 50257, n_positions: Any = 102
          n_layer: int | None = None, n_embd: Any = None, n_head: Any = None,
          n_inner: Any = None, layer_norm_epsilon: float = 1e-5,
          activation_function: str = "gelu_new", causal: bool = True,
-         lm_head: bool = True) -> Sequential:
+         lm_head: bool = True, **config: Any) -> Sequential:
     """GPT-2 with its language-model head, as Hugging Face's ``GPT2LMHeadModel``
     (``models/gpt2/modeling_gpt2.py``; Radford et al. 2019). Input: token ids ``(T,)``,
     ``T <= n_positions`` (a symbol is fine); output logits ``(T, vocab_size)``.
@@ -74,6 +84,11 @@ def gpt2(size: str = "small", *, vocab_size: Any = 50257, n_positions: Any = 102
     positions): 124,439,808 / 354,823,168 / 774,030,080 / 1,557,611,200 for small / medium /
     large / xl, without the ``attn.bias`` mask buffers some checkpoints store.
 
+    Other ``GPT2Config`` keys are accepted when they change no count (`GPT2_HF_IGNORED` and
+    the keys every config has, ``zoo._config.HF_IGNORED``), so ``gpt2(**config.to_dict())``
+    works; ``tie_word_embeddings`` must be true and ``add_cross_attention`` false (what is
+    modelled), and any other key raises `LayerSpecError` naming it.
+
     >>> from layercalc import analyze, flops, symbols
     >>> analyze(gpt2(), (1024,)).total.params
     124439808
@@ -81,6 +96,17 @@ def gpt2(size: str = "small", *, vocab_size: Any = 50257, n_positions: Any = 102
     >>> flops(analyze(gpt2(), (T,)), "2*macs")  # T tokens: causal attention, then 2N + de-embedding
     18432*T*(T + 1) + 247064064*T
     """
+    unknown = sorted(set(config) - HF_IGNORED - GPT2_HF_IGNORED - {
+        "tie_word_embeddings", "add_cross_attention"})
+    if unknown:
+        raise LayerSpecError("gpt2", f"unknown configuration field {unknown[0]!r}; known: "
+                             "vocab_size, n_positions, n_layer, n_embd, n_head, n_inner, "
+                             "layer_norm_epsilon, activation_function, and the ignored keys "
+                             "of zoo.gpt2.GPT2_HF_IGNORED")
+    for key, modelled in (("tie_word_embeddings", True), ("add_cross_attention", False)):
+        if config.get(key, modelled) not in (modelled, None):
+            raise LayerSpecError("gpt2", f"{key} (={config[key]!r}) is not supported: only "
+                                 f"{key}={modelled} is modelled")
     if size not in GPT2_SIZES:
         raise LayerSpecError("gpt2", f"size (={size!r}) must be one of "
                              + ", ".join(repr(s) for s in GPT2_SIZES))

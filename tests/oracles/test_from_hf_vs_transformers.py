@@ -119,3 +119,10 @@ def configs(draw):
 def test_small_configs_equal_transformers(case):
     model_type, arch, cfg = case
     assert _lc_params(model_type, arch, cfg) == _hf_params(model_type, arch, cfg)
+
+
+def test_zoo_gpt2_of_a_transformers_config_dict():
+    cfg = transformers.GPT2Config(n_layer=2, n_embd=64, n_head=4, vocab_size=100)
+    with torch.device("meta"):
+        want = transformers.GPT2LMHeadModel(cfg).num_parameters()
+    assert lc.analyze(lc.zoo.gpt2(**cfg.to_dict()), (T,)).total.params == want
