@@ -407,7 +407,8 @@ class _Tracer:
 
     def _canonical_atoms(self, y: tuple) -> dict:
         """Canonical forms of the floor/ceiling atoms of symbolic output sizes (cached), so
-        nested strided layers give ``ceiling(H/32)`` rather than five nested floors."""
+        nested strided layers give ``ceiling(H/32)`` rather than five nested floors; also
+        used for the relations a layer's `assumptions` return."""
         subs = {}
         for v in y:
             if type(v) is int:
@@ -502,21 +503,11 @@ class _Tracer:
         rels: tuple = ()
         if type(layer).assumptions is not _BASE_ASSUMPTIONS and not all(
                 type(v) is int for s in xs for v in s):
-            rels = tuple(rel.xreplace(self._canonical_atoms_of(rel)) if self.canonical else rel
+            rels = tuple(rel.xreplace(self._canonical_atoms((rel,))) if self.canonical else rel
                          for rel in layer.assumptions(*xs))
         if not once and not (type(self.batch) is int and self.batch == 1):
             cost = cost.batched(self.batch)
         return y, cost, rels
-
-    def _canonical_atoms_of(self, rel: Any) -> dict:
-        subs = {}
-        for atom in rel.atoms(sp.floor, sp.ceiling):
-            c = self.canon.get(atom)
-            if c is None:
-                c = self.canon[atom] = canonical(atom)
-            if c != atom:
-                subs[atom] = c
-        return subs
 
 
 def analyze(model: Node, input_shape: Any = None, batch: Dim = 1, *, name: str = "",
