@@ -23,6 +23,12 @@ def test_errors_name_the_key():
         lc.from_hf_config({"model_type": "t5"})
     with pytest.raises(lc.LayerSpecError, match="hidden_size"):
         lc.from_hf_config({"model_type": "bert", "hidden_size": -3})
+    # the builders' own keywords are not configuration keys (a file cannot pick a preset)
+    for key, value in (("lm_head", 1), ("preset", "llama-2-7b"), ("rotary", False)):
+        with pytest.raises(lc.LayerSpecError, match=f"'{key}'"):
+            lc.from_hf_config({"model_type": "mixtral", key: value})
+        with pytest.raises(lc.LayerSpecError, match=f"'{key}'"):
+            lc.from_hf_config({"model_type": "llama", key: value})
     m = lc.from_hf_config({"model_type": "llama"})
     assert m.hf_notes == ("no 'architectures' in the config: built the base model LlamaModel",)
 

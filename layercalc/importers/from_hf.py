@@ -162,7 +162,12 @@ def from_hf_config(config: Any) -> Any:
         defaults = dict(_MISTRAL) if model_type == "mistral" else {}
         if model_type == "llama":
             _reject(cfg, "sliding_window", None, "Llama has no sliding window")
-        # the builders validate every key themselves (unknown keys raise, naming them)
+        # the builders validate every key themselves (unknown keys raise, naming them); their
+        # own keyword parameters are not configuration fields and must not come from a file
+        own = sorted(set(cfg) & {"preset", "rotary", "lm_head"})
+        if own:
+            raise LayerSpecError("from_hf_config", f"unknown {model_type} configuration field "
+                                 f"{own[0]!r}: it is not a Hugging Face configuration key")
         sizes = {k: v for k, v in cfg.items() if k not in HF_IGNORED}
         model = builder(lm_head=lm_head, **{**defaults, **sizes})
         ignored = sorted(k for k in cfg if k in HF_IGNORED)
